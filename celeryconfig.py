@@ -1,0 +1,67 @@
+"""Celery's own settings, derived from switchboard.settings.Settings (the one source of configuration).
+
+See ../shared/SQS_NOTES.md-style facts in docs/architecture.md for why each SQS option is set.
+"""
+
+from urllib.parse import quote, urlsplit
+
+from switchboard.queues import queue_names
+from switchboard.settings import get_settings
+
+_settings = get_settings()
+_names = queue_names(_settings)
+
+
+def _broker_url() -> str:
+    # kombu takes the SQS endpoint from the URL's host and port; a bare sqs:// means AWS.
+    credentials = ""
+    if _settings.aws_access_key_id and _settings.aws_secret_access_key:
+        secret = _settings.aws_secret_access_key.get_secret_value()
+        credentials = f"{quote(_settings.aws_access_key_id, safe='')}:{quote(secret, safe='')}@"
+    if _settings.sqs_endpoint_url is None:
+        return f"sqs://{credentials}"
+    return f"sqs://{credentials}{urlsplit(_settings.sqs_endpoint_url).netloc}"
+
+
+broker_url = _broker_url()
+broker_connection_retry_on_startup = True
+broker_transport_options = {
+    "region": _settings.aws_region,
+    "is_secure": _settings.sqs_is_secure,
+    "queue_name_prefix": _settings.sqs_queue_prefix,
+    # Only for queues kombu would create itself; `switchboard queues init` sets it on ours.
+    "visibility_timeout": _settings.sqs_visibility_timeout,
+    "wait_time_seconds": _settings.sqs_wait_time_seconds,
+    # At kombu's default of 1 s the worker idles after every batch; 0 spins and starves the broker.
+    "polling_interval": _settings.sqs_polling_interval,
+    # A broker that accepts connections but never answers must not hold a publish for minutes.
+    "client-config": {
+        "connect_timeout": 2,
+        "read_timeout": max(5, _settings.sqs_wait_time_seconds + 5),
+        "retries": {"max_attempts": 1},
+    },
+}
+
+task_default_queue = _names.stage("intake")
+task_create_missing_queues = True
+task_serializer = "json"
+accept_content = ["json"]
+
+# At-least-once: the message is deleted only after the task finished, and a killed worker's
+# message goes back to the queue; a failed task is left for SQS to redeliver and dead-letter.
+task_acks_late = True
+task_reject_on_worker_lost = True
+task_acks_on_failure_or_timeout = False
+worker_prefetch_multiplier = 1
+
+# SQS has no result backend; the chain passes ids, never results.
+task_ignore_result = True
+result_backend = None
+
+# SQS has no fanout: remote control and task events would only create orphan queues.
+worker_enable_remote_control = False
+worker_send_task_events = False
+task_send_sent_event = False
+
+task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+worker_hijack_root_logger = False

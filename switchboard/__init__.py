@@ -1,0 +1,1 @@
+"""Switchboard: a queue-backed WhatsApp/SMS chatbot pipeline (Twilio → SQS → OpenAI → Twilio)."""

@@ -1,0 +1,118 @@
+"""The three steps of answering one message, as plain functions over the store and the clients.
+
+Each step is safe to run twice and in any interleaving: it checks what was already done (in Redis)
+before acting, and records what it did. Order within a conversation is kept by sequence numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from switchboard.commands import Command, canned_answer, classify
+from switchboard.errors import NotYourTurn, PermanentError
+from switchboard.openai_client import CompletionClient
+from switchboard.prompt import build_prompt
+from switchboard.splitting import split_message
+from switchboard.store import ConversationStore, StoredMessage
+from switchboard.twilio_client import ReplySender
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, I can't answer right now. Please try again in a few minutes."
+
+
+class UnknownMessage(PermanentError):
+    """The message is not in Redis (expired, or never accepted): nothing can be done with it."""
+
+
+def load(store: ConversationStore, message_sid: str) -> StoredMessage:
+    message = store.load(message_sid)
+    if message is None:
+        raise UnknownMessage(f"message {message_sid} is not in the store")
+    return message
+
+
+def run_intake(store: ConversationStore, message_sid: str) -> Command:
+    """Classify the message (chat or command) and record the result once."""
+    message = load(store, message_sid)
+    if message.intake_result is not None:
+        return Command(message.intake_result)
+    command = classify(message.inbound.body, message.inbound.num_media)
+    store.record_intake(message_sid, command.value)
+    return command
+
+
+def produce_answer(
+    store: ConversationStore, completions: CompletionClient, system_prompt: str, message_sid: str,
+    order_wait_max_seconds: float,
+) -> str:
+    """Answer the message (OpenAI, or a command's fixed text) after every earlier one is answered."""
+    message = load(store, message_sid)
+    if message.answer is not None:
+        return message.answer
+    _wait_for_turn(message, store.answered_upto(message.conversation), order_wait_max_seconds)
+    command = Command(message.intake_result or classify(message.inbound.body, message.inbound.num_media).value)
+    fixed = canned_answer(command)
+    if command is Command.RESET:
+        store.clear_history(message.conversation)
+    if fixed is not None:
+        store.record_answer(message, fixed, turns=[])
+        return fixed
+    prompt = build_prompt(
+        system_prompt, store.history(message.conversation), message.inbound.body, store.limits.max_chars
+    )
+    answer = completions.complete(prompt)
+    turns = [{"role": "user", "content": message.inbound.body}, {"role": "assistant", "content": answer}]
+    if not store.record_answer(message, answer, turns):
+        log.info("answer for seq %s was stored by another run; keeping that one", message.seq)
+    return load(store, message_sid).answer or answer
+
+
+def answer_with_apology(store: ConversationStore, message_sid: str) -> None:
+    """When every attempt failed, the user still hears from us, and later messages are not held up."""
+    message = store.load(message_sid)
+    if message is not None and message.answer is None:
+        store.record_answer(message, APOLOGY, turns=[])
+
+
+def deliver_reply(store: ConversationStore, replies: ReplySender, message_sid: str,
+                  order_wait_max_seconds: float) -> list[str]:
+    """Send the answer's parts in order, each at most once, after the previous message's reply."""
+    message = load(store, message_sid)
+    if message.replied:
+        return list(message.sent_parts.values())
+    if message.answer is None:
+        raise NotYourTurn(f"seq {message.seq} has no answer yet")
+    _wait_for_turn(message, store.replied_upto(message.conversation), order_wait_max_seconds)
+    sent = dict(message.sent_parts)
+    inbound = message.inbound
+    for index, part in enumerate(split_message(message.answer)):
+        if index in sent:
+            continue
+        try:
+            sent[index] = replies.send(to=inbound.sender, from_=inbound.recipient, body=part)
+        except PermanentError as exc:
+            log.warning("reply for seq %s not delivered: %s", message.seq, exc)
+            break
+        store.record_part_sent(inbound.message_sid, index, sent[index])
+    store.mark_replied(message)
+    return [sent[i] for i in sorted(sent)]
+
+
+def finish_reply_undelivered(store: ConversationStore, message_sid: str) -> None:
+    """Retries ran out: give up on this reply so the conversation's later replies can go out."""
+    message = store.load(message_sid)
+    if message is not None:
+        store.mark_replied(message)
+
+
+def _wait_for_turn(message: StoredMessage, done_upto: int, order_wait_max_seconds: float) -> None:
+    if done_upto >= message.seq - 1:
+        return
+    waited = time.time() - message.inbound.received_at
+    if waited > order_wait_max_seconds:
+        # An earlier message is stuck; answering out of order beats not answering at all.
+        log.warning("seq %s gave up waiting for seq %s after %.0fs", message.seq, done_upto + 1, waited)
+        return
+    raise NotYourTurn(f"seq {message.seq} waits for seq {done_upto + 1}")

@@ -1,0 +1,21 @@
+"""Our own small exception vocabulary: vendor errors are converted to these at the wrapper boundary."""
+
+
+class TransientError(Exception):
+    """Worth retrying: the same call may succeed later (rate limit, timeout, 5xx, connection)."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Not worth retrying: the same call will fail the same way (bad request, unsubscribed user)."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class NotYourTurn(Exception):
+    """An earlier message of the same conversation is not finished yet; try again shortly."""

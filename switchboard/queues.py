@@ -1,0 +1,92 @@
+"""The pipeline's SQS queues: their names, and creating them (with dead-letter queues) through boto3."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from switchboard.settings import Settings
+
+log = logging.getLogger(__name__)
+
+STAGES = ("intake", "complete", "reply")
+
+
+@dataclass(frozen=True)
+class QueueNames:
+    """Names as Celery routes to them (kombu adds SQS_QUEUE_PREFIX) and as they exist in SQS."""
+
+    prefix: str
+    fifo: bool
+
+    def stage(self, stage: str) -> str:
+        return stage + (".fifo" if self.fifo else "")
+
+    def dead_letter(self, stage: str) -> str:
+        return f"{stage}-dlq" + (".fifo" if self.fifo else "")
+
+    def in_sqs(self, name: str) -> str:
+        return self.prefix + name
+
+
+def queue_names(settings: Settings) -> QueueNames:
+    return QueueNames(prefix=settings.sqs_queue_prefix, fifo=settings.sqs_fifo)
+
+
+def sqs_client(settings: Settings, connect_timeout: float = 2, read_timeout: float = 25) -> Any:
+    """A boto3 SQS client for the configured endpoint (AWS when SQS_ENDPOINT_URL is unset)."""
+    secret = settings.aws_secret_access_key
+    return boto3.client(
+        "sqs",
+        endpoint_url=settings.sqs_endpoint_url,
+        region_name=settings.aws_region,
+        aws_access_key_id=settings.aws_access_key_id,
+        aws_secret_access_key=secret.get_secret_value() if secret else None,
+        config=Config(
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            retries={"max_attempts": 2, "mode": "standard"},
+        ),
+    )
+
+
+def init_queues(settings: Settings, client: Any | None = None) -> list[str]:
+    """Create every queue and its dead-letter queue, or bring their attributes up to date. Idempotent."""
+    client = client or sqs_client(settings)
+    names = queue_names(settings)
+    urls = []
+    for stage in STAGES:
+        dlq_url = _ensure(client, names.in_sqs(names.dead_letter(stage)), names.fifo, {
+            "MessageRetentionPeriod": str(14 * 24 * 3600),
+        })
+        dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        url = _ensure(client, names.in_sqs(names.stage(stage)), names.fifo, {
+            "VisibilityTimeout": str(settings.sqs_visibility_timeout),
+            "MessageRetentionPeriod": str(4 * 24 * 3600),
+            "RedrivePolicy": json.dumps({
+                "deadLetterTargetArn": dlq_arn,
+                "maxReceiveCount": str(settings.sqs_max_receive_count),
+            }),
+        })
+        urls += [url, dlq_url]
+    return urls
+
+
+def _ensure(client: Any, name: str, fifo: bool, attributes: dict[str, str]) -> str:
+    if fifo:
+        # Deduplication ids are set per message (from MessageSid), so content-based dedup stays off.
+        attributes = {**attributes, "FifoQueue": "true", "ContentBasedDeduplication": "false"}
+    try:
+        url: str = client.get_queue_url(QueueName=name)["QueueUrl"]
+    except client.exceptions.QueueDoesNotExist:
+        url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        log.info("created queue %s", name)
+        return url
+    mutable = {k: v for k, v in attributes.items() if k not in ("FifoQueue",)}
+    client.set_queue_attributes(QueueUrl=url, Attributes=mutable)
+    return url

@@ -1,0 +1,43 @@
+"""The per-process clients (Redis store, OpenAI, Twilio), built once, lazily, from settings."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import redis
+
+from switchboard.openai_client import CompletionClient
+from switchboard.settings import Settings, get_settings
+from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.twilio_client import ReplySender
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    store: ConversationStore
+    completions: CompletionClient
+    replies: ReplySender
+
+
+def build_store(settings: Settings) -> ConversationStore:
+    client = redis.Redis.from_url(
+        settings.redis_url,
+        socket_timeout=settings.redis_timeout_seconds,
+        socket_connect_timeout=settings.redis_timeout_seconds,
+        health_check_interval=30,
+    )
+    limits = HistoryLimits(settings.history_max_turns, settings.history_max_chars, settings.history_ttl_seconds)
+    return ConversationStore(client, settings.redis_key_prefix, limits)
+
+
+@functools.cache
+def get_services() -> Services:
+    settings = get_settings()
+    return Services(
+        settings=settings,
+        store=build_store(settings),
+        completions=CompletionClient.from_settings(settings),
+        replies=ReplySender.from_settings(settings),
+    )

@@ -1,0 +1,78 @@
+"""Injected faults shared by the stand-ins: what the next N API requests should do instead of succeeding."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, fields
+from typing import Any
+
+ALWAYS = -1
+
+
+@dataclass
+class Fault:
+    """One injected behaviour; `times` requests use it (`-1` = every request until reset)."""
+
+    times: int = 1
+    status: int | None = None  # answer with this HTTP error status
+    delay_seconds: float = 0.0  # stall before answering (then answer as usual, or with `status`)
+    retry_after: float | None = None  # sent as the Retry-After header
+    message: str | None = None  # overrides the error message
+    twilio_code: int | None = None  # Twilio only: the error code in the JSON body
+    reply: str | None = None  # OpenAI only: answer with this text
+    reply_length: int | None = None  # OpenAI only: answer with generated prose this long
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Fault:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            # A typo in a test's fault must fail loudly, not silently inject nothing.
+            raise ValueError(f"unknown fault fields: {sorted(unknown)}; known: {sorted(known)}")
+        fault = cls(**data)
+        if fault.times == 0 or fault.times < ALWAYS:
+            raise ValueError("times must be a positive count or -1 (always)")
+        if fault.status is not None and not 400 <= fault.status <= 599:
+            raise ValueError("status must be an HTTP error status (400-599)")
+        return fault
+
+
+class FaultQueue:
+    """Faults in the order they were added; each request takes one use of the first fault left."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._wake = threading.Event()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self) -> Fault | None:
+        with self._lock:
+            if not self._faults:
+                return None
+            fault = self._faults[0]
+            if fault.times != ALWAYS:
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.pop(0)
+            return fault
+
+    def stall(self, fault: Fault | None) -> None:
+        """Sleep for the fault's delay, cut short by `clear()` so a reset never waits on an old stall."""
+        if fault is not None and fault.delay_seconds > 0:
+            with self._lock:
+                wake = self._wake
+            wake.wait(fault.delay_seconds)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+            self._wake.set()
+            self._wake = threading.Event()
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(vars(fault)) for fault in self._faults]

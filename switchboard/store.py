@@ -1,0 +1,203 @@
+"""The one owner of Redis keys: inbound messages, conversation history and per-conversation progress.
+
+Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and lifetimes:
+
+| key                         | type   | holds                                                   | TTL            |
+|-----------------------------|--------|---------------------------------------------------------|----------------|
+| msg:{MessageSid}            | hash   | the inbound message, its seq, answer, sent parts' SIDs  | history TTL    |
+| conv:{conversation}:seq     | string | last sequence number given to the conversation          | history TTL    |
+| conv:{conversation}:answered| string | highest seq that has an answer                          | history TTL    |
+| conv:{conversation}:replied | string | highest seq whose reply is finished                     | history TTL    |
+| conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
+| outbox                      | zset   | MessageSids accepted but not yet known to be on SQS     | none           |
+| relay-lock                  | string | which process relays the outbox now                     | a few seconds  |
+| status:{OutboundSid}        | hash   | delivery status reported by Twilio for a sent part      | history TTL    |
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import redis
+
+from switchboard.inbound import InboundMessage
+
+_ACCEPT = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local seq = redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return seq
+"""
+
+# Store the answer once; only the run that stores it extends the history, so a second run of the
+# same completion can neither answer twice nor add a turn twice.
+_RECORD_ANSWER = """
+if redis.call('HSETNX', KEYS[1], 'answer', ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'answered_at', ARGV[2])
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], seq, 'EX', ARGV[3])
+end
+for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+local turns = redis.call('LRANGE', KEYS[3], 0, -1)
+local total = 0
+for _, turn in ipairs(turns) do total = total + string.len(turn) end
+local max_turns, max_chars = tonumber(ARGV[4]), tonumber(ARGV[5])
+local count = #turns
+local i = 1
+while count > 0 and (count > max_turns or total > max_chars) do
+  total = total - string.len(turns[i])
+  redis.call('LPOP', KEYS[3])
+  count = count - 1
+  i = i + 1
+end
+redis.call('EXPIRE', KEYS[3], ARGV[3])
+return 1
+"""
+
+_MARK_REPLIED = """
+if redis.call('HSETNX', KEYS[1], 'replied_at', ARGV[1]) == 0 then return 0 end
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], seq, 'EX', ARGV[2])
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    """An accepted inbound message and what has been done with it so far."""
+
+    inbound: InboundMessage
+    seq: int
+    answer: str | None = None
+    replied: bool = False
+    sent_parts: dict[int, str] = field(default_factory=dict)
+    intake_result: str | None = None
+
+    @property
+    def conversation(self) -> str:
+        return self.inbound.conversation_id
+
+
+@dataclass(frozen=True)
+class HistoryLimits:
+    max_turns: int
+    max_chars: int
+    ttl_seconds: int
+
+
+class ConversationStore:
+    """Reads and writes Switchboard's state in Redis. No other module builds a Redis key."""
+
+    def __init__(self, client: redis.Redis, prefix: str, limits: HistoryLimits) -> None:
+        self.redis = client
+        self.prefix = prefix
+        self.limits = limits
+        self._accept = client.register_script(_ACCEPT)
+        self._record_answer = client.register_script(_RECORD_ANSWER)
+        self._mark_replied = client.register_script(_MARK_REPLIED)
+
+    def _key(self, *parts: str) -> str:
+        return self.prefix + ":".join(parts)
+
+    # --- accepting -----------------------------------------------------------------------------
+
+    def accept(self, message: InboundMessage, now: float | None = None) -> int | None:
+        """Store a new message, give it the conversation's next seq and put it in the outbox.
+
+        Returns the seq, or None when this MessageSid was accepted before (a Twilio retry).
+        """
+        now = time.time() if now is None else now
+        fields: list[str] = []
+        for name, value in message.to_fields().items():
+            fields += [name, value]
+        seq = self._accept(
+            keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
+                  self._key("outbox")],
+            args=[self.limits.ttl_seconds, now, message.message_sid, *fields],
+        )
+        return int(seq) or None
+
+    def outbox_remove(self, message_sid: str) -> None:
+        self.redis.zrem(self._key("outbox"), message_sid)
+
+    def outbox_due(self, older_than_seconds: float, limit: int = 100) -> list[str]:
+        """MessageSids accepted at least `older_than_seconds` ago and still not known to be queued."""
+        cutoff = time.time() - older_than_seconds
+        sids = self.redis.zrangebyscore(self._key("outbox"), "-inf", cutoff, start=0, num=limit)
+        return [s.decode() if isinstance(s, bytes) else s for s in sids]
+
+    def outbox_size(self) -> int:
+        return int(self.redis.zcard(self._key("outbox")))
+
+    def try_relay_lock(self, owner: str, seconds: int) -> bool:
+        return bool(self.redis.set(self._key("relay-lock"), owner, nx=True, ex=seconds))
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def load(self, message_sid: str) -> StoredMessage | None:
+        raw = self.redis.hgetall(self._key("msg", message_sid))
+        if not raw:
+            return None
+        data = {_text(k): _text(v) for k, v in raw.items()}
+        parts = {int(k.split(":", 1)[1]): v for k, v in data.items() if k.startswith("part:")}
+        return StoredMessage(
+            inbound=InboundMessage.from_fields(data),
+            seq=int(data["seq"]),
+            answer=data.get("answer"),
+            replied="replied_at" in data,
+            sent_parts=parts,
+            intake_result=data.get("intake"),
+        )
+
+    def history(self, conversation: str) -> list[dict[str, str]]:
+        turns = self.redis.lrange(self._conv(conversation, "history"), 0, -1)
+        return [json.loads(t) for t in turns]
+
+    def answered_upto(self, conversation: str) -> int:
+        return int(self.redis.get(self._conv(conversation, "answered")) or 0)
+
+    def replied_upto(self, conversation: str) -> int:
+        return int(self.redis.get(self._conv(conversation, "replied")) or 0)
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def record_intake(self, message_sid: str, result: str) -> None:
+        self.redis.hsetnx(self._key("msg", message_sid), "intake", result)
+
+    def record_answer(self, message: StoredMessage, answer: str, turns: list[Mapping[str, str]]) -> bool:
+        """Store the answer and append `turns` to the history, once. False if it was answered before."""
+        stored = self._record_answer(
+            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "answered"),
+                  self._conv(message.conversation, "history")],
+            args=[answer, time.time(), self.limits.ttl_seconds, self.limits.max_turns, self.limits.max_chars,
+                  *(json.dumps(dict(t), ensure_ascii=False) for t in turns)],
+        )
+        return bool(stored)
+
+    def record_part_sent(self, message_sid: str, index: int, outbound_sid: str) -> None:
+        self.redis.hset(self._key("msg", message_sid), f"part:{index}", outbound_sid)
+
+    def mark_replied(self, message: StoredMessage) -> bool:
+        return bool(self._mark_replied(
+            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied")],
+            args=[time.time(), self.limits.ttl_seconds],
+        ))
+
+    def clear_history(self, conversation: str) -> None:
+        self.redis.delete(self._conv(conversation, "history"))
+
+    def _conv(self, conversation: str, what: str) -> str:
+        return self._key("conv", conversation, what)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

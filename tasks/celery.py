@@ -1,0 +1,18 @@
+"""The Celery app, configured from celeryconfig.py (which derives everything from Settings)."""
+
+from typing import Any
+
+from celery import Celery
+from celery.signals import setup_logging
+
+from switchboard.logs import configure_logging
+from switchboard.settings import get_settings
+
+app = Celery("switchboard")
+app.config_from_object("celeryconfig")
+
+
+@setup_logging.connect
+def _use_our_logging(**_: Any) -> None:
+    # Connecting this signal stops Celery from installing its own handlers.
+    configure_logging(get_settings().log_level)

@@ -1,0 +1,101 @@
+"""The three tasks of the chain. Each loads by id, calls one function, and maps errors to retry or give up."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Task, chain
+
+from switchboard.conversation import (
+    UnknownMessage,
+    answer_with_apology,
+    deliver_reply,
+    finish_reply_undelivered,
+    produce_answer,
+    run_intake,
+)
+from switchboard.errors import NotYourTurn, PermanentError, TransientError
+from switchboard.logs import correlated
+from switchboard.queues import queue_names
+from switchboard.services import get_services
+from switchboard.settings import get_settings
+from tasks.celery import app
+from tasks.retrying import TURN_WAIT_SECONDS, backoff_seconds, fifo_options, retry_later
+
+log = logging.getLogger(__name__)
+
+COMPLETE_MAX_ATTEMPTS = 5
+REPLY_MAX_ATTEMPTS = 6
+
+
+@app.task(bind=True, name="switchboard.intake")
+def intake(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> None:
+    with correlated(message_sid):
+        try:
+            command = run_intake(get_services().store, message_sid)
+        except UnknownMessage:
+            log.error("intake: message not found in Redis; dropping")
+            self.request.chain = None  # nothing to answer
+            return
+        log.info("intake: %s", command.value)
+
+
+@app.task(bind=True, name="switchboard.complete")
+def complete(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> Any:
+    with correlated(message_sid):
+        services = get_services()
+        settings = services.settings
+        try:
+            produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
+                           settings.order_wait_max_seconds)
+        except NotYourTurn:
+            return retry_later(self, message_sid, conversation, attempt, TURN_WAIT_SECONDS)
+        except UnknownMessage:
+            log.error("complete: message not found in Redis; dropping")
+            self.request.chain = None
+        except TransientError as exc:
+            if attempt + 1 >= COMPLETE_MAX_ATTEMPTS:
+                log.error("complete: giving up after %s attempts (%s); sending the apology", attempt + 1, exc)
+                answer_with_apology(services.store, message_sid)
+                return None
+            log.warning("complete: %s; retry %s", exc, attempt + 1)
+            return retry_later(self, message_sid, conversation, attempt + 1, backoff_seconds(attempt, exc.retry_after))
+        except PermanentError as exc:
+            log.error("complete: %s; sending the apology", exc)
+            answer_with_apology(services.store, message_sid)
+        return None
+
+
+@app.task(bind=True, name="switchboard.reply")
+def reply(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> Any:
+    with correlated(message_sid):
+        services = get_services()
+        try:
+            parts = deliver_reply(services.store, services.replies, message_sid,
+                                  services.settings.order_wait_max_seconds)
+        except NotYourTurn:
+            return retry_later(self, message_sid, conversation, attempt, TURN_WAIT_SECONDS)
+        except UnknownMessage:
+            log.error("reply: message not found in Redis; dropping")
+            return None
+        except TransientError as exc:
+            if attempt + 1 >= REPLY_MAX_ATTEMPTS:
+                log.error("reply: giving up after %s attempts: %s", attempt + 1, exc)
+                finish_reply_undelivered(services.store, message_sid)
+                return None
+            log.warning("reply: %s; retry %s", exc, attempt + 1)
+            return retry_later(self, message_sid, conversation, attempt + 1, backoff_seconds(attempt, exc.retry_after))
+        log.info("reply: sent %s part(s)", len(parts))
+        return None
+
+
+def pipeline_for(message_sid: str, conversation: str) -> Any:
+    """intake → complete → reply for one message; queue and FIFO options set on every link."""
+    names = queue_names(get_settings())
+    links = []
+    for task, stage in ((intake, "intake"), (complete, "complete"), (reply, "reply")):
+        links.append(task.si(message_sid, conversation).set(
+            queue=names.stage(stage), **fifo_options(message_sid, conversation, stage)
+        ))
+    return chain(*links)

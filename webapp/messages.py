@@ -1,0 +1,56 @@
+"""POST /twilio/messages: authenticate, accept, acknowledge with empty TwiML."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from switchboard.acceptance import Outcome, StoreUnavailable, accept
+from switchboard.inbound import InboundMessage, MalformedMessage
+from switchboard.logs import correlated
+from switchboard.services import get_services
+from webapp.signature import require_twilio_signature
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("messages", __name__)
+
+
+@functools.cache
+def _publisher():  # type: ignore[no-untyped-def]
+    from tasks.publishing import Publisher
+
+    return Publisher(current_app.config["SETTINGS"].publish_timeout_seconds)
+
+
+def _direct_processor():  # type: ignore[no-untyped-def]
+    from switchboard.direct import process_now
+
+    return process_now
+
+
+@bp.post("/twilio/messages")
+@require_twilio_signature
+def inbound_message() -> Response:
+    settings = current_app.config["SETTINGS"]
+    try:
+        message = InboundMessage.from_twilio_form(request.form)
+    except MalformedMessage as exc:
+        abort(400, description=str(exc))
+    if message.account_sid and message.account_sid != settings.twilio_account_sid:
+        abort(403, description="message is for another Twilio account")
+    with correlated(message.message_sid):
+        hand_over = _publisher().publish if settings.processing_mode == "queue" else _direct_processor()
+        try:
+            outcome = accept(get_services().store, message, hand_over)
+        except StoreUnavailable:
+            log.error("Redis unavailable; answering 503 so Twilio uses the fallback URL")
+            abort(503)
+        log.info("inbound message %s", outcome.value)
+    return Response(str(MessagingResponse()), status=200, mimetype="text/xml")
+
+
+__all__ = ["bp", "Outcome"]
