@@ -5,7 +5,9 @@ See ../shared/SQS_NOTES.md-style facts in docs/architecture.md for why each SQS 
 
 from urllib.parse import quote, urlsplit
 
-from switchboard.queues import queue_names
+from kombu import Queue
+
+from switchboard.queues import STAGES, queue_names
 from switchboard.settings import get_settings
 
 _settings = get_settings()
@@ -43,6 +45,8 @@ broker_transport_options = {
 }
 
 task_default_queue = _names.stage("intake")
+# A worker started without -Q consumes every stage.
+task_queues = [Queue(_names.stage(stage)) for stage in STAGES]
 task_create_missing_queues = True
 task_serializer = "json"
 accept_content = ["json"]

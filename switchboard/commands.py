@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 HELP_TEXT = (
     "I'm an AI assistant. Ask me anything.\n"
@@ -10,13 +10,16 @@ HELP_TEXT = (
 )
 RESET_TEXT = "Done: I've forgotten our conversation. What would you like to talk about?"
 MEDIA_ONLY_TEXT = "I can only read text messages for now. Could you type your question?"
+RATE_LIMITED_TEXT = "You're sending messages faster than I can answer. Please wait a minute, then try again."
 
 
-class Command(str, Enum):
+class Command(StrEnum):
     CHAT = "chat"
     RESET = "reset"
     HELP = "help"
     MEDIA_ONLY = "media-only"
+    RATE_LIMITED = "rate-limited"  # over the limit: one polite notice...
+    IGNORED = "ignored"  # ...then silence until the window ends
 
 
 def classify(body: str, num_media: int = 0) -> Command:
@@ -36,4 +39,6 @@ def canned_answer(command: Command) -> str | None:
         Command.RESET: RESET_TEXT,
         Command.HELP: HELP_TEXT,
         Command.MEDIA_ONLY: MEDIA_ONLY_TEXT,
+        Command.RATE_LIMITED: RATE_LIMITED_TEXT,
+        Command.IGNORED: "",
     }.get(command)

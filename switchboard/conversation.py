@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from switchboard.commands import Command, canned_answer, classify
 from switchboard.errors import NotYourTurn, PermanentError
@@ -33,12 +34,24 @@ def load(store: ConversationStore, message_sid: str) -> StoredMessage:
     return message
 
 
-def run_intake(store: ConversationStore, message_sid: str) -> Command:
-    """Classify the message (chat or command) and record the result once."""
+@dataclass(frozen=True)
+class RateLimit:
+    messages: int
+    window_seconds: int
+
+
+def run_intake(store: ConversationStore, message_sid: str, rate_limit: RateLimit | None = None) -> Command:
+    """Classify the message (chat, command, or over the sender's rate limit) and record the result once."""
     message = load(store, message_sid)
     if message.intake_result is not None:
         return Command(message.intake_result)
     command = classify(message.inbound.body, message.inbound.num_media)
+    if rate_limit is not None:
+        count = store.count_message_in_window(message.conversation, rate_limit.window_seconds)
+        if count == rate_limit.messages + 1:
+            command = Command.RATE_LIMITED
+        elif count > rate_limit.messages + 1:
+            command = Command.IGNORED
     store.record_intake(message_sid, command.value)
     return command
 

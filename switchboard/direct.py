@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from switchboard.conversation import answer_with_apology, deliver_reply, produce_answer, run_intake
+from switchboard.conversation import RateLimit, answer_with_apology, deliver_reply, produce_answer, run_intake
 from switchboard.errors import PermanentError, TransientError
 from switchboard.services import get_services
 
@@ -20,7 +20,8 @@ def process_now(message_sid: str, conversation: str) -> bool:
     """Run intake, completion and reply in this thread. True once the reply went out (or was given up)."""
     services = get_services()
     settings = services.settings
-    run_intake(services.store, message_sid)
+    run_intake(services.store, message_sid,
+               RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds))
     try:
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
                        order_wait_max_seconds=0)

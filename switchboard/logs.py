@@ -51,3 +51,7 @@ def configure_logging(level: str = "INFO", json_lines: bool = False) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # These log request lines with phone numbers and headers at INFO; keep them for debugging only.
+    if root.level > logging.DEBUG:
+        for noisy in ("twilio.http_client", "httpx", "httpx2", "botocore", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     aws_secret_access_key: SecretStr | None = None
     sqs_queue_prefix: str = Field(default="switchboard-", pattern=r"^[A-Za-z0-9_-]{0,40}$")
     sqs_fifo: bool = True
-    sqs_visibility_timeout: int = Field(default=60, ge=10, le=43200)
+    sqs_visibility_timeout: int = Field(default=60, ge=6, le=43200)
     sqs_wait_time_seconds: int = Field(default=1, ge=0, le=20)
     sqs_polling_interval: float = Field(default=0.05, ge=0)
     sqs_max_receive_count: int = Field(default=5, ge=1, le=1000)
@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     history_max_chars: int = Field(default=8000, ge=100)
     history_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     order_wait_max_seconds: int = Field(default=300, ge=1)
+    rate_limit_messages: int = Field(default=20, ge=1)
+    rate_limit_window_seconds: int = Field(default=60, ge=1)
 
     # Web
     public_base_url: str | None = None

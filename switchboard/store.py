@@ -9,6 +9,7 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 | conv:{conversation}:answered| string | highest seq that has an answer                          | history TTL    |
 | conv:{conversation}:replied | string | highest seq whose reply is finished                     | history TTL    |
 | conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
+| rate:{conversation}:{window}| string | messages received in one rate-limit window              | the window     |
 | outbox                      | zset   | MessageSids accepted but not yet known to be on SQS     | none           |
 | relay-lock                  | string | which process relays the outbox now                     | a few seconds  |
 | status:{OutboundSid}        | hash   | delivery status reported by Twilio for a sent part      | history TTL    |
@@ -191,6 +192,19 @@ class ConversationStore:
             keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied")],
             args=[time.time(), self.limits.ttl_seconds],
         ))
+
+    def count_message_in_window(self, conversation: str, window_seconds: int, now: float | None = None) -> int:
+        """Count one message against the conversation's current fixed window; returns the count so far."""
+        window = int((time.time() if now is None else now) // window_seconds)
+        key = self._conv_rate(conversation, window)
+        with self.redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, window_seconds + 1)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def _conv_rate(self, conversation: str, window: int) -> str:
+        return self._key("rate", conversation, str(window))
 
     def clear_history(self, conversation: str) -> None:
         self.redis.delete(self._conv(conversation, "history"))

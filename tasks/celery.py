@@ -16,3 +16,12 @@ app.config_from_object("celeryconfig")
 def _use_our_logging(**_: Any) -> None:
     # Connecting this signal stops Celery from installing its own handlers.
     configure_logging(get_settings().log_level)
+
+
+def _add_worker_steps() -> None:
+    from tasks.worker_steps import ReliabilityStep
+
+    app.steps["worker"].add(ReliabilityStep)
+
+
+_add_worker_steps()

@@ -8,6 +8,7 @@ from typing import Any
 from celery import Task, chain
 
 from switchboard.conversation import (
+    RateLimit,
     UnknownMessage,
     answer_with_apology,
     deliver_reply,
@@ -21,6 +22,7 @@ from switchboard.queues import queue_names
 from switchboard.services import get_services
 from switchboard.settings import get_settings
 from tasks.celery import app
+from tasks.requests import PipelineTask
 from tasks.retrying import TURN_WAIT_SECONDS, backoff_seconds, fifo_options, retry_later
 
 log = logging.getLogger(__name__)
@@ -29,11 +31,13 @@ COMPLETE_MAX_ATTEMPTS = 5
 REPLY_MAX_ATTEMPTS = 6
 
 
-@app.task(bind=True, name="switchboard.intake")
+@app.task(bind=True, base=PipelineTask, name="switchboard.intake")
 def intake(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> None:
     with correlated(message_sid):
         try:
-            command = run_intake(get_services().store, message_sid)
+            settings = get_settings()
+            limit = RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds)
+            command = run_intake(get_services().store, message_sid, limit)
         except UnknownMessage:
             log.error("intake: message not found in Redis; dropping")
             self.request.chain = None  # nothing to answer
@@ -41,7 +45,7 @@ def intake(self: Task, message_sid: str, conversation: str, attempt: int = 0) ->
         log.info("intake: %s", command.value)
 
 
-@app.task(bind=True, name="switchboard.complete")
+@app.task(bind=True, base=PipelineTask, name="switchboard.complete")
 def complete(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> Any:
     with correlated(message_sid):
         services = get_services()
@@ -67,7 +71,7 @@ def complete(self: Task, message_sid: str, conversation: str, attempt: int = 0) 
         return None
 
 
-@app.task(bind=True, name="switchboard.reply")
+@app.task(bind=True, base=PipelineTask, name="switchboard.reply")
 def reply(self: Task, message_sid: str, conversation: str, attempt: int = 0) -> Any:
     with correlated(message_sid):
         services = get_services()

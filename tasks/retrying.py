@@ -12,18 +12,23 @@ from switchboard.settings import get_settings
 
 BACKOFF_BASE_SECONDS = 2.0
 # Retries wait in the worker until due (ETA) while their SQS message stays in flight, so the
-# longest wait must stay well inside the queue's visibility timeout (checked at start-up).
+# longest wait stays well inside the queue's visibility timeout (a third of it at most).
 BACKOFF_CAP_SECONDS = 20.0
 TURN_WAIT_SECONDS = 1.0
 
 
-def backoff_seconds(attempt: int, retry_after: float | None = None) -> float:
-    """Full-jitter exponential backoff; a server's Retry-After is a floor, the cap a ceiling."""
-    ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+def backoff_cap_seconds() -> float:
+    return min(BACKOFF_CAP_SECONDS, get_settings().sqs_visibility_timeout / 3)
+
+
+def backoff_seconds(attempt: int, retry_after: float | None = None, cap: float | None = None) -> float:
+    """Exponential backoff with jitter; a server's Retry-After is a floor, the cap a ceiling."""
+    cap = backoff_cap_seconds() if cap is None else cap
+    ceiling = min(cap, BACKOFF_BASE_SECONDS * 2**attempt)
     delay = random.uniform(ceiling / 2, ceiling)
     if retry_after is not None:
         delay = max(delay, retry_after)
-    return min(delay, BACKOFF_CAP_SECONDS)
+    return min(delay, cap)
 
 
 def retry_later(task: Task, message_sid: str, conversation: str, attempt: int, countdown: float) -> Any:

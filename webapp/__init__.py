@@ -8,19 +8,23 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from switchboard.logs import configure_logging
+from switchboard.services import build_store
 from switchboard.settings import get_settings
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio message webhook is a few KB; anything bigger is not Twilio
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
-    settings = get_settings()  # fail at start-up, naming every bad variable
+    """Build the app. `test_config` may carry SETTINGS, STORE and HAND_OVER to replace the real ones."""
+    test_config = test_config or {}
+    settings = test_config.get("SETTINGS") or get_settings()  # fails at start-up, naming every bad variable
     configure_logging(settings.log_level)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config["SETTINGS"] = settings
-    if test_config:
-        app.config.update(test_config)
+    # Built once per process; redis-py connects on first use, so nothing is dialled here.
+    app.config["STORE"] = build_store(settings)
+    app.config.update(test_config)
     # Behind a load balancer the request URL must be rebuilt from X-Forwarded-* for the signature
     # check (unless PUBLIC_BASE_URL pins it).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]

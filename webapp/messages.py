@@ -11,7 +11,6 @@ from twilio.twiml.messaging_response import MessagingResponse
 from switchboard.acceptance import Outcome, StoreUnavailable, accept
 from switchboard.inbound import InboundMessage, MalformedMessage
 from switchboard.logs import correlated
-from switchboard.services import get_services
 from webapp.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -43,9 +42,11 @@ def inbound_message() -> Response:
     if message.account_sid and message.account_sid != settings.twilio_account_sid:
         abort(403, description="message is for another Twilio account")
     with correlated(message.message_sid):
-        hand_over = _publisher().publish if settings.processing_mode == "queue" else _direct_processor()
+        hand_over = current_app.config.get("HAND_OVER") or (
+            _publisher().publish if settings.processing_mode == "queue" else _direct_processor()
+        )
         try:
-            outcome = accept(get_services().store, message, hand_over)
+            outcome = accept(current_app.config["STORE"], message, hand_over)
         except StoreUnavailable:
             log.error("Redis unavailable; answering 503 so Twilio uses the fallback URL")
             abort(503)

@@ -14,6 +14,7 @@ class Fault:
     """One injected behaviour; `times` requests use it (`-1` = every request until reset)."""
 
     times: int = 1
+    endpoint: str = "create"  # which API call it hits: "create" (send / complete) or, on Twilio, "list"
     status: int | None = None  # answer with this HTTP error status
     delay_seconds: float = 0.0  # stall before answering (then answer as usual, or with `status`)
     retry_after: float | None = None  # sent as the Retry-After header
@@ -23,7 +24,7 @@ class Fault:
     reply_length: int | None = None  # OpenAI only: answer with generated prose this long
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Fault:
+    def from_json(cls, data: dict[str, Any], endpoints: tuple[str, ...] = ("create",)) -> Fault:
         known = {f.name for f in fields(cls)}
         unknown = set(data) - known
         if unknown:
@@ -34,6 +35,8 @@ class Fault:
             raise ValueError("times must be a positive count or -1 (always)")
         if fault.status is not None and not 400 <= fault.status <= 599:
             raise ValueError("status must be an HTTP error status (400-599)")
+        if fault.endpoint not in endpoints:
+            raise ValueError(f"endpoint must be one of {list(endpoints)}")
         return fault
 
 
@@ -49,15 +52,17 @@ class FaultQueue:
         with self._lock:
             self._faults.append(fault)
 
-    def take(self) -> Fault | None:
+    def take(self, endpoint: str = "create") -> Fault | None:
+        """Use up one request's worth of the first fault aimed at `endpoint`; None = behave normally."""
         with self._lock:
-            if not self._faults:
+            index = next((i for i, f in enumerate(self._faults) if f.endpoint == endpoint), None)
+            if index is None:
                 return None
-            fault = self._faults[0]
+            fault = self._faults[index]
             if fault.times != ALWAYS:
                 fault.times -= 1
                 if fault.times == 0:
-                    self._faults.pop(0)
+                    del self._faults[index]
             return fault
 
     def stall(self, fault: Fault | None) -> None:

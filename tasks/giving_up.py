@@ -1,0 +1,30 @@
+"""What the pipeline does for a message when a step has failed for good."""
+
+from __future__ import annotations
+
+import logging
+
+from switchboard.conversation import answer_with_apology, finish_reply_undelivered
+from switchboard.logs import correlated
+from switchboard.queues import queue_names
+from switchboard.services import get_services
+from switchboard.settings import get_settings
+
+log = logging.getLogger(__name__)
+
+
+def give_up(task_name: str, message_sid: str, conversation: str) -> None:
+    """Before the reply: answer with the apology and send it. The reply itself: release the turn."""
+    from tasks.pipeline import reply
+    from tasks.retrying import fifo_options
+
+    store = get_services().store
+    with correlated(message_sid):
+        if task_name == reply.name:
+            finish_reply_undelivered(store, message_sid)
+            return
+        answer_with_apology(store, message_sid)
+        reply.si(message_sid, conversation).set(
+            queue=queue_names(get_settings()).stage("reply"),
+            **fifo_options(message_sid, conversation, "reply-after-failure"),
+        ).apply_async()

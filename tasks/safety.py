@@ -1,0 +1,57 @@
+"""Refuse to start a worker whose settings could lose or double-process messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from switchboard.queues import STAGES, queue_names
+from switchboard.settings import ConfigError, Settings
+
+
+def check_celery_config(conf: Any, settings: Settings) -> list[str]:
+    """Problems with the Celery settings alone (no network)."""
+    problems = []
+    if not conf.task_acks_late:
+        problems.append("task_acks_late must be True (else a crash loses the running message)")
+    if not conf.task_reject_on_worker_lost:
+        problems.append("task_reject_on_worker_lost must be True (else a killed pool child loses its message)")
+    if conf.task_acks_on_failure_or_timeout:
+        problems.append("task_acks_on_failure_or_timeout must be False (else poison messages never reach the DLQ)")
+    if conf.worker_prefetch_multiplier != 1:
+        problems.append("worker_prefetch_multiplier must be 1 (prefetched messages wait while their clock runs)")
+    return problems
+
+
+def check_queues(sqs: Any, settings: Settings) -> list[str]:
+    """Problems with the queues as they exist in SQS: missing, no redrive policy, wrong timeout."""
+    names = queue_names(settings)
+    problems = []
+    for stage in STAGES:
+        name = names.in_sqs(names.stage(stage))
+        try:
+            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            problems.append(f"queue {name} does not exist: run `switchboard queues init`")
+            continue
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=url, AttributeNames=["VisibilityTimeout", "RedrivePolicy"]
+        )["Attributes"]
+        if "RedrivePolicy" not in attributes:
+            problems.append(f"queue {name} has no RedrivePolicy: failed messages would be deleted, not dead-lettered")
+        else:
+            max_receives = int(json.loads(attributes["RedrivePolicy"])["maxReceiveCount"])
+            if max_receives != settings.sqs_max_receive_count:
+                problems.append(f"queue {name} has maxReceiveCount {max_receives}, SQS_MAX_RECEIVE_COUNT says "
+                                f"{settings.sqs_max_receive_count}: run `switchboard queues init`")
+        actual = int(attributes.get("VisibilityTimeout", 0))
+        if actual != settings.sqs_visibility_timeout:
+            problems.append(f"queue {name} has VisibilityTimeout {actual}s, SQS_VISIBILITY_TIMEOUT says "
+                            f"{settings.sqs_visibility_timeout}s: run `switchboard queues init`")
+    return problems
+
+
+def ensure_safe(conf: Any, sqs: Any, settings: Settings) -> None:
+    problems = check_celery_config(conf, settings) + check_queues(sqs, settings)
+    if problems:
+        raise ConfigError("unsafe worker configuration: " + "; ".join(problems))

@@ -1,0 +1,40 @@
+"""Worker bootstep: check delivery safety, then run the visibility heartbeat and the outbox relay."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import bootsteps
+
+from switchboard.queues import sqs_client
+from switchboard.services import get_services
+from tasks.heartbeat import VisibilityHeartbeat
+from tasks.outbox_relay import OutboxRelay
+from tasks.safety import ensure_safe
+
+# A task held longer than this is presumed stuck; its message is left to time out and go elsewhere.
+MAX_HOLD_SECONDS = 15 * 60
+
+
+class ReliabilityStep(bootsteps.StartStopStep):
+    def __init__(self, worker: Any, **kwargs: Any) -> None:
+        super().__init__(worker, **kwargs)
+        self.heartbeat: VisibilityHeartbeat | None = None
+        self.relay: OutboxRelay | None = None
+
+    def start(self, worker: Any) -> None:
+        from tasks.publishing import Publisher
+
+        services = get_services()
+        settings = services.settings
+        sqs = sqs_client(settings)
+        ensure_safe(worker.app.conf, sqs, settings)
+        self.heartbeat = VisibilityHeartbeat(sqs, settings.sqs_visibility_timeout, MAX_HOLD_SECONDS)
+        self.relay = OutboxRelay(services.store, Publisher(settings.publish_timeout_seconds))
+        self.heartbeat.start()
+        self.relay.start()
+
+    def stop(self, worker: Any) -> None:
+        for part in (self.relay, self.heartbeat):
+            if part is not None:
+                part.stop()
