@@ -26,6 +26,7 @@ def _broker_url() -> str:
 
 
 broker_url = _broker_url()
+broker_transport = "tasks.sqs_transport:Transport"
 broker_connection_retry_on_startup = True
 broker_transport_options = {
     "region": _settings.aws_region,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import redis
@@ -134,7 +134,7 @@ class ConversationStore:
         """MessageSids accepted at least `older_than_seconds` ago and still not known to be queued."""
         cutoff = time.time() - older_than_seconds
         sids = self.redis.zrangebyscore(self._key("outbox"), "-inf", cutoff, start=0, num=limit)
-        return [s.decode() if isinstance(s, bytes) else s for s in sids]
+        return [_text(sid) for sid in sids]  # type: ignore[arg-type]
 
     def outbox_size(self) -> int:
         return int(self.redis.zcard(self._key("outbox")))
@@ -174,7 +174,7 @@ class ConversationStore:
     def record_intake(self, message_sid: str, result: str) -> None:
         self.redis.hsetnx(self._key("msg", message_sid), "intake", result)
 
-    def record_answer(self, message: StoredMessage, answer: str, turns: list[Mapping[str, str]]) -> bool:
+    def record_answer(self, message: StoredMessage, answer: str, turns: Sequence[Mapping[str, str]]) -> bool:
         """Store the answer and append `turns` to the history, once. False if it was answered before."""
         stored = self._record_answer(
             keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "answered"),

@@ -65,12 +65,17 @@ class FaultQueue:
                     del self._faults[index]
             return fault
 
-    def stall(self, fault: Fault | None) -> None:
-        """Sleep for the fault's delay, cut short by `clear()` so a reset never waits on an old stall."""
-        if fault is not None and fault.delay_seconds > 0:
-            with self._lock:
-                wake = self._wake
-            wake.wait(fault.delay_seconds)
+    def stall(self, fault: Fault | None) -> bool:
+        """Sleep for the fault's delay; True if `clear()` cut it short.
+
+        A request woken by a reset must give up rather than answer, or it would record into the
+        next test's fresh state.
+        """
+        if fault is None or fault.delay_seconds <= 0:
+            return False
+        with self._lock:
+            wake = self._wake
+        return wake.wait(fault.delay_seconds)
 
     def clear(self) -> None:
         with self._lock:

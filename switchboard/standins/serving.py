@@ -16,7 +16,10 @@ def serve_in_thread(app: Flask, host: str = "127.0.0.1", port: int = 0) -> tuple
     """
     # threaded=True: a stalled request (fault injection) must not block the control endpoints.
     server = make_server(host, port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"standin-{app.name}", daemon=True)
+    # A short poll interval makes stop() quick; the default 0.5 s adds up over a test session.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"standin-{app.name}", daemon=True
+    )
     thread.start()
 
     def stop() -> None:

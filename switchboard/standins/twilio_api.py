@@ -71,7 +71,8 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
 
     def injected(endpoint: str) -> Response | None:
         fault = state.faults.take(endpoint)
-        state.faults.stall(fault)
+        if state.faults.stall(fault):
+            return twilio_error(503, 20500, "stand-in was reset while this request stalled")
         if fault is None or (fault.status is None and fault.twilio_code is None):
             return None
         response = twilio_error(fault.status or 400, fault.twilio_code, fault.message)
