@@ -56,6 +56,9 @@ class LocalStack:
         RUN_DIR.mkdir(exist_ok=True)
         self.env = {**DEFAULTS, **read_dotenv(ROOT / ".env"), **{k: v for k, v in os.environ.items() if v}}
         self.env["PYTHONPATH"] = str(ROOT)
+        # The twilio SDK rewrites every URL's host when these are set, which breaks a local stand-in.
+        for twilio_routing in ("TWILIO_EDGE", "TWILIO_REGION"):
+            self.env.pop(twilio_routing, None)
         # The Procfile names bare commands (gunicorn, celery): find them in this environment first.
         self.env["PATH"] = f"{BIN}{os.pathsep}{self.env.get('PATH', '')}"
         self.processes: list[subprocess.Popen[bytes]] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
@@ -50,10 +50,11 @@ class ReplySender:
         )
         try:
             message = self.client.messages.create(to=to, body=body, **sender)
-        except TwilioRestException as exc:
+        except (TwilioRestException, TwilioServiceException) as exc:
+            # The SDK raises TwilioServiceException (not a subclass) for RFC 9457 problem bodies.
             if exc.status == 429 or exc.status >= 500:
                 raise TransientError(f"Twilio status {exc.status} code {exc.code}") from exc
-            reason = PERMANENT_CODES.get(exc.code or 0, exc.msg)
+            reason = PERMANENT_CODES.get(exc.code or 0, str(exc))
             raise PermanentError(f"Twilio refused the message: {exc.code} {reason}", exc.code) from exc
         except OSError as exc:  # requests' ConnectionError and Timeout are OSErrors
             raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc

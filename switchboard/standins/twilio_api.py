@@ -80,9 +80,14 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
             response.headers["Retry-After"] = f"{fault.retry_after:g}"
         return response
 
+    def gate(path_sid: str, endpoint: str) -> Response | None:
+        """Refuse bad credentials, then apply any injected fault; None lets the request through."""
+        refused = refusal(path_sid)
+        return refused if refused is not None else injected(endpoint)
+
     @app.post(MESSAGES_PATH)
     def create_message(path_sid: str) -> Response | tuple[Response, int]:
-        early = refusal(path_sid) or injected("create")
+        early = gate(path_sid, "create")
         if early is not None:
             return early
         form = request.form
@@ -117,7 +122,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
 
     @app.get(MESSAGES_PATH)
     def list_messages(path_sid: str) -> Response | tuple[Response, int]:
-        early = refusal(path_sid) or injected("list")
+        early = gate(path_sid, "list")
         if early is not None:
             return early
         with state.lock:

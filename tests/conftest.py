@@ -1,0 +1,130 @@
+"""Session fixtures: HTTP stand-ins, moto's SQS server, and the environment the pipeline's processes run with."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from switchboard.settings import Settings, get_settings
+from tests.harness.moto_server import ExternalSqs, MotoServer
+from tests.harness.processes import REPO_ROOT
+from tests.harness.redis_keys import delete_keys_with_prefix
+from tests.harness.standins import RunningStandin, start_openai, start_twilio
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "integration: needs moto's SQS server, Redis or child processes")
+
+
+@pytest.fixture(scope="session")
+def run_id() -> str:
+    """Short and unique per run, so parallel or leftover runs never share queues or Redis keys."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where child processes (moto, workers, gunicorn) write their logs for this session."""
+    return tmp_path_factory.mktemp("logs")
+
+
+@pytest.fixture(scope="session")
+def moto(log_dir: Path) -> Iterator[MotoServer | ExternalSqs]:
+    """moto's server for the session, or the endpoint in SWITCHBOARD_TEST_SQS_ENDPOINT if that is set."""
+    external = os.environ.get("SWITCHBOARD_TEST_SQS_ENDPOINT")
+    if external:
+        yield ExternalSqs(external.rstrip("/"))
+        return
+    server = MotoServer(log_dir / "moto.log").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def twilio_standin_session() -> Iterator[RunningStandin]:
+    standin = start_twilio(account_sid="AC" + uuid.uuid4().hex, auth_token="token-" + uuid.uuid4().hex)
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="session")
+def openai_standin_session() -> Iterator[RunningStandin]:
+    standin = start_openai()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def twilio_standin(twilio_standin_session: RunningStandin) -> RunningStandin:
+    """The session's Twilio stand-in, with no recordings, inbound messages or faults left from other tests."""
+    twilio_standin_session.client.reset()
+    return twilio_standin_session
+
+
+@pytest.fixture
+def openai_standin(openai_standin_session: RunningStandin) -> RunningStandin:
+    """The session's OpenAI stand-in, with no recordings or faults left from other tests."""
+    openai_standin_session.client.reset()
+    return openai_standin_session
+
+
+@pytest.fixture(scope="session")
+def pipeline_env(
+    run_id: str,
+    moto: MotoServer | ExternalSqs,
+    twilio_standin_session: RunningStandin,
+    openai_standin_session: RunningStandin,
+) -> Iterator[dict[str, str]]:
+    """The environment for child processes, also applied to this process (and restored at the end)."""
+    twilio = twilio_standin_session
+    env = {
+        "TWILIO_ACCOUNT_SID": twilio.account_sid,
+        "TWILIO_AUTH_TOKEN": twilio.auth_token,
+        "TWILIO_API_BASE_URL": twilio.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": f"{openai_standin_session.base_url}/v1",
+        "OPENAI_MODEL": "gpt-test",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_KEY_PREFIX": f"sbtest-{run_id}:",
+        "SQS_ENDPOINT_URL": moto.endpoint_url,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "SQS_QUEUE_PREFIX": f"t{run_id}-",
+        "SQS_WAIT_TIME_SECONDS": "1",
+        "OPENAI_TIMEOUT_SECONDS": "3",
+        "TWILIO_TIMEOUT_SECONDS": "3",
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        # Hermetic: a developer's shell (SYSTEM_PROMPT, SQS_FIFO, …) must not change what tests see.
+        for name in Settings.model_fields:
+            patch.delenv(name.upper(), raising=False)
+        # With either set, the twilio SDK rewrites every URL's host, stand-in included.
+        patch.delenv("TWILIO_EDGE", raising=False)
+        patch.delenv("TWILIO_REGION", raising=False)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        get_settings.cache_clear()
+        _init_queues()
+        try:
+            yield env
+        finally:
+            delete_keys_with_prefix(env["REDIS_URL"], env["REDIS_KEY_PREFIX"])
+    get_settings.cache_clear()
+
+
+def _init_queues() -> None:
+    try:
+        from switchboard.queues import init_queues
+    except ModuleNotFoundError as exc:
+        if exc.name != "switchboard.queues":
+            raise
+        # TODO(core): remove this guard once switchboard.queues exists; until then kombu creates queues itself.
+        return
+    init_queues(get_settings())
+
