@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from switchboard.settings import Settings, get_settings
 from tests.harness.moto_server import ExternalSqs, MotoServer
+from tests.harness.pipeline import Stack, make_stack
 from tests.harness.processes import REPO_ROOT
 from tests.harness.redis_keys import delete_keys_with_prefix
 from tests.harness.standins import RunningStandin, start_openai, start_twilio
@@ -96,6 +97,8 @@ def pipeline_env(
         "AWS_SECRET_ACCESS_KEY": "testing",
         "SQS_QUEUE_PREFIX": f"t{run_id}-",
         "SQS_WAIT_TIME_SECONDS": "1",
+        # Short, so a killed worker's message comes back within seconds (live workers extend it).
+        "SQS_VISIBILITY_TIMEOUT": "12",
         "OPENAI_TIMEOUT_SECONDS": "3",
         "TWILIO_TIMEOUT_SECONDS": "3",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
@@ -128,3 +131,30 @@ def _init_queues() -> None:
         return
     init_queues(get_settings())
 
+
+
+@pytest.fixture
+def stack_factory(
+    pipeline_env: dict[str, str], twilio_standin: RunningStandin, openai_standin: RunningStandin, log_dir: Path
+) -> Iterator[Callable[..., Stack]]:
+    """Make deployments with their own queues and Redis keys (and any env overrides); stopped after the test."""
+    stacks: list[Stack] = []
+
+    def make(**overrides: str) -> Stack:
+        stack = make_stack(pipeline_env, twilio_standin, openai_standin, log_dir, **overrides)
+        stacks.append(stack)
+        return stack
+
+    yield make
+    for stack in stacks:
+        stack.stop()
+        delete_keys_with_prefix(stack.env["REDIS_URL"], stack.env["REDIS_KEY_PREFIX"])
+
+
+@pytest.fixture
+def stack(stack_factory: Callable[..., Stack]) -> Stack:
+    """A deployment on its own queues, with gunicorn and one worker (threads, concurrency 8) running."""
+    deployment = stack_factory()
+    deployment.start_web()
+    deployment.start_worker(concurrency=8)
+    return deployment
