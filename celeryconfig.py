@@ -9,6 +9,7 @@ from kombu import Queue
 
 from switchboard.queues import STAGES, queue_names
 from switchboard.settings import get_settings
+from tasks.monitoring import event_exchange_name
 
 _settings = get_settings()
 _names = queue_names(_settings)
@@ -63,10 +64,12 @@ worker_prefetch_multiplier = 1
 task_ignore_result = True
 result_backend = None
 
-# SQS has no fanout: remote control and task events would only create orphan queues.
+# SQS has no fanout: remote control would only create orphan queues. Task events go over Redis
+# instead (tasks/monitoring.py), for Flower.
 worker_enable_remote_control = False
-worker_send_task_events = False
+worker_send_task_events = True
 task_send_sent_event = False
+event_exchange = event_exchange_name()
 
 task_publish_retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
 worker_hijack_root_logger = False

@@ -7,8 +7,9 @@ from celery.signals import setup_logging
 
 from switchboard.logs import configure_logging
 from switchboard.settings import get_settings
+from tasks.monitoring import RedisEvents
 
-app = Celery("switchboard")
+app = Celery("switchboard", events=RedisEvents)
 app.config_from_object("celeryconfig")
 
 
