@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from switchboard.commands import Command, canned_answer, classify
 from switchboard.errors import NotYourTurn, PermanentError
+from switchboard.metrics import END_TO_END, GAVE_UP
 from switchboard.openai_client import CompletionClient
 from switchboard.prompt import build_prompt
 from switchboard.splitting import split_message
@@ -85,8 +86,8 @@ def produce_answer(
 def answer_with_apology(store: ConversationStore, message_sid: str) -> None:
     """When every attempt failed, the user still hears from us, and later messages are not held up."""
     message = store.load(message_sid)
-    if message is not None and message.answer is None:
-        store.record_answer(message, APOLOGY, turns=[])
+    if message is not None and message.answer is None and store.record_answer(message, APOLOGY, turns=[]):
+        GAVE_UP.labels(stage="complete").inc()
 
 
 def deliver_reply(store: ConversationStore, replies: ReplySender, message_sid: str,
@@ -108,16 +109,17 @@ def deliver_reply(store: ConversationStore, replies: ReplySender, message_sid: s
         except PermanentError as exc:
             log.warning("reply for seq %s not delivered: %s", message.seq, exc)
             break
-        store.record_part_sent(inbound.message_sid, index, sent[index])
-    store.mark_replied(message)
+        store.record_part_sent(message, index, sent[index])
+    if store.mark_replied(message) and sent:
+        END_TO_END.observe(time.time() - inbound.received_at)
     return [sent[i] for i in sorted(sent)]
 
 
 def finish_reply_undelivered(store: ConversationStore, message_sid: str) -> None:
     """Retries ran out: give up on this reply so the conversation's later replies can go out."""
     message = store.load(message_sid)
-    if message is not None:
-        store.mark_replied(message)
+    if message is not None and store.mark_replied(message):
+        GAVE_UP.labels(stage="reply").inc()
 
 
 def _wait_for_turn(message: StoredMessage, done_upto: int, order_wait_max_seconds: float) -> None:

@@ -72,8 +72,10 @@ class Settings(BaseSettings):
     port: int = Field(default=8000, ge=1, le=65535)
     processing_mode: Literal["queue", "direct"] = "queue"
 
-    # Logging
+    # Observability
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     @field_validator("twilio_api_base_url", "openai_base_url", "sqs_endpoint_url", "public_base_url")
     @classmethod

@@ -11,8 +11,10 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 | conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
 | rate:{conversation}:{window}| string | messages received in one rate-limit window              | the window     |
 | outbox                      | zset   | MessageSids accepted but not yet known to be on SQS     | none           |
+| unanswered                  | zset   | MessageSids accepted and not yet replied, by arrival    | none           |
 | relay-lock                  | string | which process relays the outbox now                     | a few seconds  |
-| status:{OutboundSid}        | hash   | delivery status reported by Twilio for a sent part      | history TTL    |
+| delivery:{OutboundSid}      | hash   | a sent part: inbound MessageSid, conversation, part     | history TTL    |
+|                             |        | index, furthest delivery status and error code          |                |
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ redis.call('EXPIRE', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 4))
 redis.call('EXPIRE', KEYS[1], ARGV[1])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
 return seq
 """
 
@@ -62,8 +65,21 @@ redis.call('EXPIRE', KEYS[3], ARGV[3])
 return 1
 """
 
+# Twilio's callbacks can arrive out of order (delivered before sent): keep the furthest status.
+_RECORD_STATUS = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local current = tonumber(redis.call('HGET', KEYS[1], 'status_rank') or '-1')
+if tonumber(ARGV[2]) <= current then return 0 end
+redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_rank', ARGV[2], 'error_code', ARGV[3])
+return 1
+"""
+
+STATUS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
+               "undelivered": 6, "failed": 6, "canceled": 6}
+
 _MARK_REPLIED = """
 if redis.call('HSETNX', KEYS[1], 'replied_at', ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[3], ARGV[3])
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
   redis.call('SET', KEYS[2], seq, 'EX', ARGV[2])
@@ -105,6 +121,7 @@ class ConversationStore:
         self._accept = client.register_script(_ACCEPT)
         self._record_answer = client.register_script(_RECORD_ANSWER)
         self._mark_replied = client.register_script(_MARK_REPLIED)
+        self._record_status = client.register_script(_RECORD_STATUS)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -122,7 +139,7 @@ class ConversationStore:
             fields += [name, value]
         seq = self._accept(
             keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
-                  self._key("outbox")],
+                  self._key("outbox"), self._key("unanswered")],
             args=[self.limits.ttl_seconds, now, message.message_sid, *fields],
         )
         return int(seq) or None
@@ -138,6 +155,19 @@ class ConversationStore:
 
     def outbox_size(self) -> int:
         return int(self.redis.zcard(self._key("outbox")))
+
+    def unanswered(self) -> tuple[int, float | None]:
+        """How many accepted messages have no finished reply yet, and when the oldest arrived."""
+        with self.redis.pipeline() as pipe:
+            # Messages that expired unanswered (their records are gone) stop counting.
+            pipe.zremrangebyscore(self._key("unanswered"), "-inf", time.time() - self.limits.ttl_seconds)
+            pipe.zcard(self._key("unanswered"))
+            pipe.zrange(self._key("unanswered"), 0, 0, withscores=True)
+            _, count, oldest = pipe.execute()
+        return int(count), (float(oldest[0][1]) if oldest else None)
+
+    def ping(self) -> bool:
+        return bool(self.redis.ping())
 
     def try_relay_lock(self, owner: str, seconds: int) -> bool:
         return bool(self.redis.set(self._key("relay-lock"), owner, nx=True, ex=seconds))
@@ -184,13 +214,28 @@ class ConversationStore:
         )
         return bool(stored)
 
-    def record_part_sent(self, message_sid: str, index: int, outbound_sid: str) -> None:
-        self.redis.hset(self._key("msg", message_sid), f"part:{index}", outbound_sid)
+    def record_part_sent(self, message: StoredMessage, index: int, outbound_sid: str) -> None:
+        delivery = self._key("delivery", outbound_sid)
+        with self.redis.pipeline() as pipe:
+            pipe.hset(self._key("msg", message.inbound.message_sid), f"part:{index}", outbound_sid)
+            pipe.hset(delivery, mapping={"message_sid": message.inbound.message_sid,
+                                         "conversation": message.conversation, "part": index})
+            pipe.expire(delivery, self.limits.ttl_seconds)
+            pipe.execute()
+
+    def record_delivery_status(self, outbound_sid: str, status: str, error_code: str = "") -> bool:
+        """Record Twilio's status for a part we sent; False for an unknown SID or an older status."""
+        rank = STATUS_RANK.get(status, -1)
+        return bool(self._record_status(keys=[self._key("delivery", outbound_sid)], args=[status, rank, error_code]))
+
+    def delivery(self, outbound_sid: str) -> dict[str, str]:
+        return {_text(k): _text(v) for k, v in self.redis.hgetall(self._key("delivery", outbound_sid)).items()}
 
     def mark_replied(self, message: StoredMessage) -> bool:
         return bool(self._mark_replied(
-            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied")],
-            args=[time.time(), self.limits.ttl_seconds],
+            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied"),
+                  self._key("unanswered")],
+            args=[time.time(), self.limits.ttl_seconds, message.inbound.message_sid],
         ))
 
     def count_message_in_window(self, conversation: str, window_seconds: int, now: float | None = None) -> int:

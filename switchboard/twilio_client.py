@@ -27,9 +27,10 @@ PERMANENT_CODES = {
 class ReplySender:
     """Sends one message part; says which failures are worth retrying."""
 
-    def __init__(self, client: Client, messaging_service_sid: str | None) -> None:
+    def __init__(self, client: Client, messaging_service_sid: str | None, status_callback: str | None = None) -> None:
         self.client = client
         self.messaging_service_sid = messaging_service_sid
+        self.status_callback = status_callback
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReplySender:
@@ -39,17 +40,21 @@ class ReplySender:
         )
         # The SDK builds every URL from this base, so a local stand-in can take Twilio's place.
         client.api.base_url = settings.twilio_api_base_url
-        return cls(client, settings.twilio_messaging_service_sid)
+        # Twilio reports delivery (sent, delivered, read, failed) to this URL when we can be reached.
+        status_callback = f"{settings.public_base_url}/twilio/status" if settings.public_base_url else None
+        return cls(client, settings.twilio_messaging_service_sid, status_callback)
 
     def send(self, to: str, from_: str, body: str) -> str:
         """Send `body` to `to`; returns the outbound message SID Twilio accepted it under."""
-        sender = (
+        options: dict[str, str] = (
             {"messaging_service_sid": self.messaging_service_sid}
             if self.messaging_service_sid
             else {"from_": from_}
         )
+        if self.status_callback:
+            options["status_callback"] = self.status_callback
         try:
-            message = self.client.messages.create(to=to, body=body, **sender)
+            message = self.client.messages.create(to=to, body=body, **options)
         except (TwilioRestException, TwilioServiceException) as exc:
             # The SDK raises TwilioServiceException (not a subclass) for RFC 9457 problem bodies.
             if exc.status == 429 or exc.status >= 500:

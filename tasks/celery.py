@@ -16,7 +16,8 @@ app.config_from_object("celeryconfig")
 @setup_logging.connect
 def _use_our_logging(**_: Any) -> None:
     # Connecting this signal stops Celery from installing its own handlers.
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
 
 
 def _add_worker_steps() -> None:

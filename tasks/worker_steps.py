@@ -9,6 +9,7 @@ from celery import bootsteps
 from switchboard.queues import sqs_client
 from switchboard.services import get_services
 from tasks.heartbeat import VisibilityHeartbeat
+from tasks.metrics import serve_worker_metrics
 from tasks.outbox_relay import OutboxRelay
 from tasks.safety import ensure_safe
 
@@ -33,6 +34,8 @@ class ReliabilityStep(bootsteps.StartStopStep):
         self.relay = OutboxRelay(services.store, Publisher(settings.publish_timeout_seconds))
         self.heartbeat.start()
         self.relay.start()
+        if settings.worker_metrics_port:
+            serve_worker_metrics(settings.worker_metrics_port)
 
     def stop(self, worker: Any) -> None:
         for part in (self.relay, self.heartbeat):

@@ -5,11 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from prometheus_client import CollectorRegistry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from switchboard.logs import configure_logging
+from switchboard.metrics_collectors import BacklogCollector, QueueDepthCollector
+from switchboard.queues import QueueNames, queue_names, sqs_client
 from switchboard.services import build_store
 from switchboard.settings import get_settings
+from switchboard.store import ConversationStore
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio message webhook is a few KB; anything bigger is not Twilio
 
@@ -18,20 +22,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may carry SETTINGS, STORE and HAND_OVER to replace the real ones."""
     test_config = test_config or {}
     settings = test_config.get("SETTINGS") or get_settings()  # fails at start-up, naming every bad variable
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, json_lines=settings.log_format == "json")
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     app.config["SETTINGS"] = settings
-    # Built once per process; redis-py connects on first use, so nothing is dialled here.
+    # Built once per process; redis-py and boto3 connect on first use, so nothing is dialled here.
     app.config["STORE"] = build_store(settings)
+    app.config["SQS_ADMIN"] = sqs_client(settings, connect_timeout=1, read_timeout=2)
     app.config.update(test_config)
+    app.config["GAUGES"] = scrape_time_gauges(app.config["STORE"], app.config["SQS_ADMIN"], queue_names(settings))
     # Behind a load balancer the request URL must be rebuilt from X-Forwarded-* for the signature
     # check (unless PUBLIC_BASE_URL pins it).
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
 
     from webapp.health import bp as health_bp
     from webapp.messages import bp as messages_bp
+    from webapp.status import bp as status_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(messages_bp)
+    app.register_blueprint(status_bp)
     return app
+
+
+def scrape_time_gauges(store: ConversationStore, sqs: Any, names: QueueNames) -> CollectorRegistry:
+    registry = CollectorRegistry()
+    registry.register(QueueDepthCollector(sqs, names))
+    registry.register(BacklogCollector(store))
+    return registry

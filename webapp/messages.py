@@ -4,18 +4,35 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from switchboard.acceptance import Outcome, StoreUnavailable, accept
 from switchboard.inbound import InboundMessage, MalformedMessage
 from switchboard.logs import correlated
+from switchboard.metrics import WEBHOOK_LATENCY, WEBHOOK_REQUESTS
 from webapp.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("messages", __name__)
+
+_OUTCOME_BY_STATUS = {400: "malformed", 403: "forbidden", 413: "too_large", 503: "unavailable"}
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.webhook_started = time.perf_counter()
+
+
+@bp.after_request
+def _count(response: Response) -> Response:
+    outcome = g.get("webhook_outcome") or _OUTCOME_BY_STATUS.get(response.status_code, str(response.status_code))
+    WEBHOOK_REQUESTS.labels(outcome=outcome).inc()
+    WEBHOOK_LATENCY.observe(time.perf_counter() - g.webhook_started)
+    return response
 
 
 @functools.cache
@@ -50,6 +67,7 @@ def inbound_message() -> Response:
         except StoreUnavailable:
             log.error("Redis unavailable; answering 503 so Twilio uses the fallback URL")
             abort(503)
+        g.webhook_outcome = outcome.value
         log.info("inbound message %s", outcome.value)
     return Response(str(MessagingResponse()), status=200, mimetype="text/xml")
 
