@@ -57,7 +57,8 @@ accept_content = ["json"]
 # message goes back to the queue; a failed task is left for SQS to redeliver and dead-letter.
 task_acks_late = True
 task_reject_on_worker_lost = True
-task_acks_on_failure_or_timeout = False
+task_acks_on_failure = False
+task_acks_on_timeout = False
 worker_prefetch_multiplier = 1
 
 # SQS has no result backend; the chain passes ids, never results.

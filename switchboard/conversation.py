@@ -95,7 +95,7 @@ def deliver_reply(store: ConversationStore, replies: ReplySender, message_sid: s
     """Send the answer's parts in order, each at most once, after the previous message's reply."""
     message = load(store, message_sid)
     if message.replied:
-        return list(message.sent_parts.values())
+        return [message.sent_parts[i] for i in sorted(message.sent_parts)]
     if message.answer is None:
         raise NotYourTurn(f"seq {message.seq} has no answer yet")
     _wait_for_turn(message, store.replied_upto(message.conversation), order_wait_max_seconds)

@@ -40,7 +40,8 @@ return seq
 """
 
 # Store the answer once; only the run that stores it extends the history, so a second run of the
-# same completion can neither answer twice nor add a turn twice.
+# same completion can neither answer twice nor add a turn twice. Length is counted in characters
+# (UTF-8 lead bytes), not bytes, so non-Latin scripts keep as much history as Latin ones.
 _RECORD_ANSWER = """
 if redis.call('HSETNX', KEYS[1], 'answer', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'answered_at', ARGV[2])
@@ -49,14 +50,15 @@ if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
   redis.call('SET', KEYS[2], seq, 'EX', ARGV[3])
 end
 for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+local function chars(s) local _, n = string.gsub(s, '[^\\128-\\191]', '') return n end
 local turns = redis.call('LRANGE', KEYS[3], 0, -1)
 local total = 0
-for _, turn in ipairs(turns) do total = total + string.len(turn) end
+for _, turn in ipairs(turns) do total = total + chars(turn) end
 local max_turns, max_chars = tonumber(ARGV[4]), tonumber(ARGV[5])
 local count = #turns
 local i = 1
 while count > 0 and (count > max_turns or total > max_chars) do
-  total = total - string.len(turns[i])
+  total = total - chars(turns[i])
   redis.call('LPOP', KEYS[3])
   count = count - 1
   i = i + 1

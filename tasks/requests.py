@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 class DeadLetterAwareRequest(Request):
     """Runs in the worker's main process when a task fails with an unexpected error.
 
-    The failed message is not deleted (acks_on_failure_or_timeout=False), so SQS redelivers it
+    The failed message is not deleted (task_acks_on_failure=False), so SQS redelivers it
     until maxReceiveCount and then moves it to the dead-letter queue. On that last failure we
     record the apology, so the user hears from us and their later messages are not held up.
     """

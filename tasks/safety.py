@@ -16,8 +16,11 @@ def check_celery_config(conf: Any, settings: Settings) -> list[str]:
         problems.append("task_acks_late must be True (else a crash loses the running message)")
     if not conf.task_reject_on_worker_lost:
         problems.append("task_reject_on_worker_lost must be True (else a killed pool child loses its message)")
-    if conf.task_acks_on_failure_or_timeout:
-        problems.append("task_acks_on_failure_or_timeout must be False (else poison messages never reach the DLQ)")
+    acks_on_failure = getattr(conf, "task_acks_on_failure", None)
+    if acks_on_failure is None:
+        acks_on_failure = getattr(conf, "task_acks_on_failure_or_timeout", True)
+    if acks_on_failure:
+        problems.append("task_acks_on_failure must be False (else poison messages never reach the DLQ)")
     if conf.worker_prefetch_multiplier != 1:
         problems.append("worker_prefetch_multiplier must be 1 (prefetched messages wait while their clock runs)")
     return problems

@@ -87,12 +87,12 @@ def test_a_failed_receive_is_an_empty_batch_not_a_worker_crash() -> None:
 def test_the_safety_check_names_each_unsafe_celery_setting() -> None:
     settings = load_settings(twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t", openai_api_key="k")
     unsafe = SimpleNamespace(task_acks_late=False, task_reject_on_worker_lost=False,
-                             task_acks_on_failure_or_timeout=True, worker_prefetch_multiplier=4)
+                             task_acks_on_failure=True, worker_prefetch_multiplier=4)
     problems = check_celery_config(unsafe, settings)
     assert len(problems) == 4
     assert any("task_acks_late" in p for p in problems)
     safe = SimpleNamespace(task_acks_late=True, task_reject_on_worker_lost=True,
-                           task_acks_on_failure_or_timeout=False, worker_prefetch_multiplier=1)
+                           task_acks_on_failure=False, worker_prefetch_multiplier=1)
     assert check_celery_config(safe, settings) == []
 
 

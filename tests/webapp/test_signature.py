@@ -1,0 +1,137 @@
+"""require_twilio_signature: only requests Twilio signed for the URL it called get through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from twilio.request_validator import RequestValidator
+from werkzeug.datastructures import MultiDict
+
+from tests.webapp.twilio_requests import WEBHOOK_URL, HandOver, post, post_signed, sign, twilio_form
+
+VECTORS_NAME = "twilio_signature_vectors.json"
+
+
+def test_a_valid_signature_is_accepted(client: FlaskClient, hand_over: HandOver) -> None:
+    form = twilio_form()
+
+    response = post_signed(client, form)
+
+    assert response.status_code == 200
+    assert hand_over.sids == [form["MessageSid"]]
+
+
+def test_a_missing_signature_is_forbidden(client: FlaskClient, hand_over: HandOver) -> None:
+    assert post(client, twilio_form(), signature=None).status_code == 403
+    assert hand_over.calls == []
+
+
+def test_a_tampered_body_is_forbidden(client: FlaskClient, hand_over: HandOver) -> None:
+    form = twilio_form(Body="Hello")
+    signature = sign(WEBHOOK_URL, form)
+
+    response = post(client, {**form, "Body": "Hello!"}, signature)
+
+    assert response.status_code == 403
+    assert hand_over.calls == []
+
+
+def test_a_signature_for_another_url_is_forbidden(client: FlaskClient) -> None:
+    response = post_signed(client, twilio_form(), url="http://localhost/twilio/other")
+
+    assert response.status_code == 403
+
+
+def test_a_signature_made_with_another_token_is_forbidden(client: FlaskClient) -> None:
+    form = twilio_form()
+
+    assert post(client, form, sign(WEBHOOK_URL, form, token="not-our-token")).status_code == 403
+
+
+def test_behind_a_proxy_the_forwarded_public_url_is_checked(client: FlaskClient, hand_over: HandOver) -> None:
+    form = twilio_form()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example"}
+
+    assert post_signed(client, form, "https://public.example/twilio/messages", forwarded).status_code == 200
+    assert post_signed(client, twilio_form(), WEBHOOK_URL, forwarded).status_code == 403
+    assert hand_over.sids == [form["MessageSid"]]
+
+
+def test_public_base_url_pins_the_url_twilio_signed(make_app: Callable[..., Flask], hand_over: HandOver) -> None:
+    client = make_app(public_base_url="https://bot.example.com").test_client()
+    form = twilio_form()
+
+    assert post_signed(client, form, "https://bot.example.com/twilio/messages").status_code == 200
+    assert post_signed(client, twilio_form(), WEBHOOK_URL).status_code == 403
+    assert hand_over.sids == [form["MessageSid"]]
+
+
+def test_every_value_of_a_repeated_field_is_signed(client: FlaskClient) -> None:
+    form = twilio_form(Tag=["first", "second"])
+
+    first_value_only = sign(WEBHOOK_URL, {**form, "Tag": "first"})
+
+    assert post(client, form, first_value_only).status_code == 403
+    assert post_signed(client, form).status_code == 200
+
+
+# --- Twilio's published vectors, through RequestValidator.validate as our decorator calls it ---------
+
+
+def _vectors() -> dict[str, Any]:
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / VECTORS_NAME
+    path = shared if shared.is_file() else Path(__file__).with_name(VECTORS_NAME)
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+VECTORS = _vectors()
+
+
+def validate(url: str, params: MultiDict[str, str], signature: str) -> bool:
+    # As webapp.signature does: the request's form (a MultiDict) and the URL Twilio called.
+    return RequestValidator(VECTORS["auth_token"]).validate(url, params, signature)
+
+
+def one_character_changed(text: str) -> str:
+    return text[:-2] + ("A" if text[-2] != "A" else "B") + text[-1]
+
+
+@pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda case: case["url"])
+def test_twilios_published_signatures_are_valid(case: dict[str, str]) -> None:
+    params = MultiDict(VECTORS["params"])
+
+    assert validate(case["url"], params, case["signature"])
+    assert not validate(case["url"], params, one_character_changed(case["signature"]))
+    assert not validate(case["url"].replace("foo=1", "foo=2"), params, case["signature"])
+    assert not validate(case["url"], MultiDict({**VECTORS["params"], "Digits": "1235"}), case["signature"])
+
+
+def test_a_signature_for_the_url_without_port_holds_when_the_request_arrives_with_one() -> None:
+    case = VECTORS["cases"][0]
+    with_port = case["url"].replace("mycompany.com/", "mycompany.com:1234/")
+
+    assert with_port != case["url"]
+    assert validate(with_port, MultiDict(VECTORS["params"]), case["signature"])
+
+
+def test_twilios_duplicate_values_vector_is_valid() -> None:
+    case = VECTORS["duplicate_values_case"]
+    params: MultiDict[str, str] = MultiDict([(name, value) for name, value in case["params_list"]])
+
+    assert validate(case["url"], params, case["signature"])
+    assert not validate(case["url"], params, one_character_changed(case["signature"]))
+    params.add("Digits", "9999")
+    assert not validate(case["url"], params, case["signature"])
+
+
+def test_the_vectors_copy_kept_for_ci_matches_the_shared_file() -> None:
+    copy = Path(__file__).with_name(VECTORS_NAME)
+
+    assert json.loads(copy.read_text(encoding="utf-8")) == VECTORS
+
