@@ -59,7 +59,8 @@ class ReplySender:
             # The SDK raises TwilioServiceException (not a subclass) for RFC 9457 problem bodies.
             if exc.status == 429 or exc.status >= 500:
                 raise TransientError(f"Twilio status {exc.status} code {exc.code}") from exc
-            reason = PERMANENT_CODES.get(exc.code or 0, str(exc))
+            # Not str(exc): Twilio's wording often quotes the recipient's number, which would reach logs.
+            reason = PERMANENT_CODES.get(exc.code or 0, f"HTTP {exc.status}")
             raise PermanentError(f"Twilio refused the message: {exc.code} {reason}", exc.code) from exc
         except OSError as exc:  # requests' ConnectionError and Timeout are OSErrors
             raise TransientError(f"Twilio unreachable: {type(exc).__name__}") from exc

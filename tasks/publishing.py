@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
+from tasks.celery import app
 from tasks.pipeline import pipeline_for
 
 log = logging.getLogger(__name__)
+
+PUBLISH_THREADS = 8
 
 
 class Publisher:
@@ -18,7 +22,7 @@ class Publisher:
     outbox until a publish is known to have succeeded, and every step is idempotent.
     """
 
-    def __init__(self, timeout_seconds: float, threads: int = 8) -> None:
+    def __init__(self, timeout_seconds: float, threads: int = PUBLISH_THREADS) -> None:
         self.timeout_seconds = timeout_seconds
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sqs-publish")
 
@@ -38,3 +42,31 @@ class Publisher:
     @staticmethod
     def _send(message_sid: str, conversation: str) -> None:
         pipeline_for(message_sid, conversation).apply_async(retry=False)
+
+
+def open_connections(count: int = PUBLISH_THREADS, wait_seconds: float = 5.0) -> bool:
+    """Connect `count` of Celery's pooled producers to the broker now, before traffic arrives.
+
+    Each pooled connection otherwise opens on the first publish that needs it: a boto3 client and a
+    ListQueues call, about 0.1 s alone and seconds when a burst opens them all at once. The work runs
+    on a daemon thread that is awaited at most `wait_seconds`, so a broker that hangs delays a start
+    by that much and no more. True when every connection was open within the wait.
+    """
+    done = threading.Event()
+
+    def connect() -> None:
+        producers = []
+        try:
+            for _ in range(count):
+                producer = app.producer_pool.acquire(block=True, timeout=30)
+                producers.append(producer)
+                _ = producer.channel  # connects: the boto3 client, and the queue URLs (ListQueues)
+            done.set()
+        except Exception:  # noqa: BLE001 - only a head start; a publish opens its own connection as before
+            log.warning("could not open broker connections ahead of traffic", exc_info=True)
+        finally:
+            for producer in producers:
+                producer.release()
+
+    threading.Thread(target=connect, name="sqs-connect", daemon=True).start()
+    return done.wait(wait_seconds)

@@ -37,3 +37,6 @@ class DeadLetterAwareRequest(Request):
 
 class PipelineTask(Task):
     Request = DeadLetterAwareRequest
+    # retry(max_retries=None) falls back to this attribute (Celery's default is 3). Our tasks bound
+    # their own retries (by `attempt`, and turn waits by ORDER_WAIT_MAX_SECONDS).
+    max_retries = None

@@ -29,7 +29,8 @@ def require_twilio_signature(view: Callable[..., Any]) -> Callable[..., Any]:
         signature = request.headers.get("X-Twilio-Signature", "")
         # Twilio signs every value of a repeated field; the validator reads them via getlist().
         params = request.form
-        if not signature or not RequestValidator(token).validate(public_url(), params, signature):
+        # A multipart part without a name parses to the key None, which the validator cannot sort.
+        if not signature or None in params or not RequestValidator(token).validate(public_url(), params, signature):
             log.warning("rejected a request with a missing or invalid X-Twilio-Signature")
             abort(403)
         return view(*args, **kwargs)

@@ -1,0 +1,1 @@
+"""Fault tests: crashes, redeliveries, duplicates and poison messages against a running pipeline."""
