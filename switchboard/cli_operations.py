@@ -11,13 +11,15 @@ from switchboard.settings import get_settings
 
 
 def _dlq(args: argparse.Namespace) -> int:
-    from switchboard.dead_letters import peek, redrive
+    from switchboard.dead_letters import peek, redrive, release
     from switchboard.queues import queue_names, sqs_client
 
     settings = get_settings()
     sqs, names = sqs_client(settings), queue_names(settings)
     letters = peek(sqs, names, limit=args.limit)
     if args.action == "list":
+        # Peeking hid them; show them to the next `list` or `redrive` at once, not 30 s later.
+        release(sqs, names, letters)
         print(f"{'stage':<9} {'task':<22} {'MessageSid':<36} {'receives':>8}  sent")
         for letter in letters:
             sent = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(letter.sent_at))
@@ -25,6 +27,7 @@ def _dlq(args: argparse.Namespace) -> int:
         print(f"{len(letters)} dead letter(s)")
         return 0
     if args.message_sid:
+        release(sqs, names, [letter for letter in letters if letter.message_sid not in args.message_sid])
         letters = [letter for letter in letters if letter.message_sid in args.message_sid]
     print(f"redrove {redrive(sqs, names, letters)} message(s)")
     return 0

@@ -90,6 +90,17 @@ def answer_with_apology(store: ConversationStore, message_sid: str) -> None:
         GAVE_UP.labels(stage="complete").inc()
 
 
+def apologise_directly(store: ConversationStore, replies: ReplySender, message_sid: str) -> bool:
+    """Last resort when the message's own record cannot be read: send the apology to its sender, once."""
+    contact = store.contact(message_sid)
+    if contact is None or not store.claim_direct_apology(message_sid):
+        return False
+    sender, recipient = contact
+    replies.send(to=sender, from_=recipient, body=APOLOGY)
+    GAVE_UP.labels(stage="complete").inc()
+    return True
+
+
 def deliver_reply(store: ConversationStore, replies: ReplySender, message_sid: str,
                   order_wait_max_seconds: float) -> list[str]:
     """Send the answer's parts in order, each at most once, after the previous message's reply."""

@@ -62,6 +62,13 @@ def peek(sqs: Any, names: QueueNames, limit: int = 100) -> list[DeadLetter]:
     return found
 
 
+def release(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> None:
+    """Make peeked dead letters visible again at once, so the next `list` or `redrive` sees them."""
+    for letter in letters:
+        url = sqs.get_queue_url(QueueName=names.in_sqs(names.dead_letter(letter.stage)))["QueueUrl"]
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=letter.receipt_handle, VisibilityTimeout=0)
+
+
 def redrive(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> int:
     """Send each dead letter back to its stage's queue, then delete it from the dead-letter queue.
 

@@ -233,6 +233,19 @@ class ConversationStore:
     def delivery(self, outbound_sid: str) -> dict[str, str]:
         return {_text(k): _text(v) for k, v in self.redis.hgetall(self._key("delivery", outbound_sid)).items()}
 
+    def contact(self, message_sid: str) -> tuple[str, str] | None:
+        """(sender, recipient) of a stored message, read without parsing the rest of its record."""
+        sender, recipient = self.redis.hmget(self._key("msg", message_sid), "sender", "recipient")
+        return (_text(sender), _text(recipient)) if sender and recipient else None
+
+    def claim_direct_apology(self, message_sid: str) -> bool:
+        """Claim the one apology sent outside the ordered path; False when it was claimed before."""
+        with self.redis.pipeline() as pipe:
+            pipe.hsetnx(self._key("msg", message_sid), "apology_sent_at", time.time())
+            pipe.zrem(self._key("unanswered"), message_sid)
+            claimed, _ = pipe.execute()
+        return bool(claimed)
+
     def mark_replied(self, message: StoredMessage) -> bool:
         return bool(self._mark_replied(
             keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied"),

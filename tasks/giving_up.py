@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from switchboard.conversation import answer_with_apology, finish_reply_undelivered
+from switchboard.conversation import answer_with_apology, apologise_directly, finish_reply_undelivered
 from switchboard.logs import correlated
 from switchboard.queues import queue_names
 from switchboard.services import get_services
@@ -18,12 +18,19 @@ def give_up(task_name: str, message_sid: str, conversation: str) -> None:
     from tasks.pipeline import reply
     from tasks.retrying import fifo_options
 
-    store = get_services().store
+    services = get_services()
+    store = services.store
     with correlated(message_sid):
         if task_name == reply.name:
             finish_reply_undelivered(store, message_sid)
             return
-        answer_with_apology(store, message_sid)
+        try:
+            answer_with_apology(store, message_sid)
+        except (ValueError, KeyError):
+            # The record itself is broken (likely why every delivery failed): tell the user directly.
+            log.error("the message's record cannot be read; sending the apology directly", exc_info=True)
+            apologise_directly(store, services.replies, message_sid)
+            return
         reply.si(message_sid, conversation).set(
             queue=queue_names(get_settings()).stage("reply"),
             **fifo_options(message_sid, conversation, "reply-after-failure"),

@@ -32,7 +32,10 @@ class DeadLetterAwareRequest(Request):
         args, kwargs = list(self.args), dict(self.kwargs)
         message_sid = kwargs.get("message_sid") or args[0]
         conversation = kwargs.get("conversation") or args[1]
-        give_up(self.task_name, message_sid, conversation)
+        try:
+            give_up(self.task_name, message_sid, conversation)
+        except Exception:  # noqa: BLE001 - in the pool's result callback a raised exception vanishes unlogged
+            log.exception("%s: giving up on %s failed; the user may not have been told", self.task_name, message_sid)
 
 
 class PipelineTask(Task):
