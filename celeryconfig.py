@@ -33,16 +33,20 @@ broker_transport_options = {
     "region": _settings.aws_region,
     "is_secure": _settings.sqs_is_secure,
     "queue_name_prefix": _settings.sqs_queue_prefix,
-    # Only for queues kombu would create itself; `switchboard queues init` sets it on ours.
+    # Only for queues kombu would create, which tasks/sqs_transport.py forbids (they would lack their
+    # dead-letter redrive); `switchboard queues init` sets it on ours.
     "visibility_timeout": _settings.sqs_visibility_timeout,
     "wait_time_seconds": _settings.sqs_wait_time_seconds,
     # At kombu's default of 1 s the worker idles after every batch; 0 spins and starves the broker.
     "polling_interval": _settings.sqs_polling_interval,
     # A broker that accepts connections but never answers must not hold a publish for minutes.
+    # The worker's own polls go through kombu's async client instead (bounded at wait + 5 s in
+    # tasks/sqs_transport.py). One retry, in boto's "standard" mode, absorbs a single throttle
+    # (its retry quota stops retrying when SQS keeps failing); Celery owns every other retry.
     "client-config": {
         "connect_timeout": 2,
         "read_timeout": max(5, _settings.sqs_wait_time_seconds + 5),
-        "retries": {"max_attempts": 1},
+        "retries": {"mode": "standard", "total_max_attempts": 2},
     },
 }
 

@@ -116,7 +116,7 @@ def main() -> int:
     tag = uuid.uuid4().hex[:6]
     log_dir = Path(tempfile.mkdtemp(prefix="switchboard-bench-"))
     moto = MotoServer(log_dir / "moto.log").start()
-    twilio = start_twilio("AC" + uuid.uuid4().hex, "token-" + uuid.uuid4().hex)
+    twilio = start_twilio("AC" + uuid.uuid4().hex, uuid.uuid4().hex)
     openai = start_openai()
     env = stack_env(moto.endpoint_url, twilio, openai, tag)
     init_queues(settings_for(env))

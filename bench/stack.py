@@ -35,7 +35,7 @@ class BenchStack:
         self.log_dir = log_dir
         self.tag = tag or uuid.uuid4().hex[:6]
         self.account_sid = "AC" + uuid.uuid4().hex
-        self.auth_token = "token-" + uuid.uuid4().hex
+        self.auth_token = uuid.uuid4().hex
         self.sqs_port, self.twilio_port, self.openai_port = free_port(), free_port(), free_port()
         self.processes: dict[str, ManagedProcess] = {}
         self.web_key: tuple[Any, ...] | None = None

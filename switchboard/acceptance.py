@@ -32,13 +32,20 @@ def accept(
 
     The message leaves the outbox only once `hand_over` reports success, so a failed or
     interrupted hand-over is picked up by the relay instead of being lost.
+
+    Idempotent across a lost answer: when Redis stored the message but its reply timed out, the
+    webhook answered 503; Twilio's retry finds the claim and, while the message still waits in the
+    outbox, hands it over now instead of leaving it to the relay (dedup ids and idempotent tasks
+    absorb a second publish if the relay got there too).
     """
     try:
-        seq = store.accept(message)
+        claim = store.claim(message)
     except redis.RedisError as exc:
         raise StoreUnavailable(str(exc)) from exc
-    if seq is None:
+    if not claim.needs_hand_over:
         return Outcome.DUPLICATE
+    if not claim.new:
+        log.warning("accepted before but never known to be handed over; handing it over now")
     if not hand_over(message.message_sid, message.conversation_id):
         return Outcome.OUTBOXED
     try:

@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _load_extra_commands() -> None:
     import importlib
 
-    for module in ("switchboard.cli_local", "switchboard.cli_operations"):
+    for module in ("switchboard.cli_local", "switchboard.cli_operations", "switchboard.cli_privacy"):
         try:
             mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:

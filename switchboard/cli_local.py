@@ -9,12 +9,18 @@ from typing import Any
 
 def _chat(args: argparse.Namespace) -> int:
     from switchboard.chat import ChatSession
+    from switchboard.local_stack import SECRETS_FILE, read_dotenv
 
+    # `switchboard dev` made a random token for this checkout; chat signs with the same one.
+    auth_token = args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or read_dotenv(SECRETS_FILE).get(
+        "TWILIO_AUTH_TOKEN")
+    if not auth_token:
+        raise SystemExit("no auth token: run `switchboard dev` first, or pass --auth-token / set TWILIO_AUTH_TOKEN")
     session = ChatSession(
         webhook_url=args.url.rstrip("/") + "/twilio/messages",
         twilio_standin_url=args.twilio_url,
         account_sid=os.environ.get("TWILIO_ACCOUNT_SID", args.account_sid),
-        auth_token=os.environ.get("TWILIO_AUTH_TOKEN", args.auth_token),
+        auth_token=auth_token,
         user=args.user,
     )
     session.run()
@@ -63,5 +69,5 @@ def register(commands: Any) -> None:
     chat.add_argument("--twilio-url", default="http://127.0.0.1:8901", help="the Twilio stand-in")
     chat.add_argument("--user", default="whatsapp:+15550000001")
     chat.add_argument("--account-sid", default="AC" + "0" * 31 + "1")
-    chat.add_argument("--auth-token", default="local-dev-auth-token")
+    chat.add_argument("--auth-token", help="default: TWILIO_AUTH_TOKEN, else the one `switchboard dev` made")
     chat.set_defaults(run=_chat)

@@ -11,7 +11,7 @@ from switchboard.settings import get_settings
 
 
 def _dlq(args: argparse.Namespace) -> int:
-    from switchboard.dead_letters import peek, redrive, release
+    from switchboard.dead_letters import peek, redrive_letters, release
     from switchboard.queues import queue_names, sqs_client
 
     settings = get_settings()
@@ -29,23 +29,37 @@ def _dlq(args: argparse.Namespace) -> int:
     if args.message_sid:
         release(sqs, names, [letter for letter in letters if letter.message_sid not in args.message_sid])
         letters = [letter for letter in letters if letter.message_sid in args.message_sid]
-    print(f"redrove {redrive(sqs, names, letters)} message(s)")
+    print(redrive_letters(sqs, names, letters))
     return 0
 
 
 def _catchup(args: argparse.Namespace) -> int:
-    from switchboard.catchup import catch_up, inbound_since
+    import sys
+
+    from switchboard.catchup import CatchupRefused, Decision, catch_up, check_since, numbers_to_answer, plan, table
     from switchboard.services import get_services
-    from tasks.publishing import Publisher
 
     services = get_services()
     since = datetime.fromisoformat(args.since)
     if since.tzinfo is None:
         since = since.replace(tzinfo=UTC)
-    messages = inbound_since(services.replies.client, since, to=args.to)
+    try:
+        check_since(since, services.settings)
+        numbers = numbers_to_answer(services.settings, services.store, args.to)
+    except CatchupRefused as exc:
+        print(f"catchup refused: {exc}", file=sys.stderr)
+        return 2
+    candidates = plan(services.replies.client, since, numbers)
+    print(f"numbers: {', '.join(numbers)}\n{table(candidates)}\n")
+    to_accept = sum(candidate.decision is Decision.ACCEPT for candidate in candidates)
+    if not args.yes:
+        print(f"dry run: {to_accept} message(s) would be accepted; run again with --yes to accept them")
+        return 0
+    from tasks.publishing import Publisher
+
     publisher = Publisher(services.settings.publish_timeout_seconds)
-    counts = catch_up(services.store, messages, publisher.publish)
-    print(", ".join(f"{outcome.value}: {count}" for outcome, count in counts.items()))
+    counts = catch_up(services.store, candidates, publisher.publish)
+    print(", ".join(f"{name}: {count}" for name, count in counts.items()))
     return 0
 
 
@@ -68,6 +82,11 @@ def _status(_: argparse.Namespace) -> int:
         current = backlog(store)
         oldest = "-" if current.oldest_unanswered_age_seconds is None else f"{current.oldest_unanswered_age_seconds:.0f}s"
         print(f"\noutbox {current.outbox}, unanswered {current.unanswered}, oldest unanswered {oldest}")
+        # Configuration faults workers report (tasks/sqs_faults.py); each ages out a minute after the last sighting.
+        faults = store.sqs_faults()
+        for queue, cause in sorted(faults.items()):
+            print(f"sqs fault {queue}: {cause}")
+        ready = ready and not faults
     return 0 if ready else 1
 
 
@@ -104,5 +123,8 @@ def register(commands: Any) -> None:
 
     catchup = commands.add_parser("catchup", help="accept inbound messages Twilio has that we never accepted")
     catchup.add_argument("--since", required=True, help="ISO date or time, UTC unless it says otherwise")
-    catchup.add_argument("--to", help="only messages sent to this number or WhatsApp sender")
+    catchup.add_argument("--to", action="append",
+                         help="only messages sent to this number or WhatsApp sender (repeatable; default: "
+                              "TWILIO_NUMBERS, else the numbers accepted messages arrived on)")
+    catchup.add_argument("--yes", action="store_true", help="accept them; without it, only show what would be done")
     catchup.set_defaults(run=_catchup)

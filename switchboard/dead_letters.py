@@ -8,7 +8,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard.conversation import APOLOGY
 from switchboard.queues import STAGES, QueueNames
+from switchboard.store import ConversationStore
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,43 @@ def release(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> None:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=letter.receipt_handle, VisibilityTimeout=0)
 
 
-def redrive(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> int:
+@dataclass(frozen=True)
+class Redriven:
+    """What a redrive did: letters sent back, and how many of them will follow an apology up."""
+
+    moved: int
+    follow_ups: int
+
+    def __str__(self) -> str:
+        line = f"redrove {self.moved} message(s)"
+        if self.follow_ups:
+            line += (f"; {self.follow_ups} of them had been answered with the apology (or their reply given up) "
+                     "and will now get their real answer as a follow-up")
+        return line
+
+
+def redrive(sqs: Any, names: QueueNames, letters: list[DeadLetter], store: ConversationStore | None = None) -> int:
+    """Send each dead letter back to its stage's queue (see redrive_letters); returns how many."""
+    return redrive_letters(sqs, names, letters, store).moved
+
+
+def redrive_letters(sqs: Any, names: QueueNames, letters: list[DeadLetter],
+                    store: ConversationStore | None = None) -> Redriven:
     """Send each dead letter back to its stage's queue, then delete it from the dead-letter queue.
 
-    Replaying is safe: every step checks what was already done, so a message that was answered
-    (for example with the apology) is not answered again.
+    Replaying is safe: every step checks what was already done. A message the give-up answered
+    with the apology (or whose reply it gave up) is reopened first, once, so that now the cause is
+    fixed the user gets the real answer as a follow-up; if it fails again, nothing more is sent.
     """
-    moved = 0
+    if store is None:
+        from switchboard.services import build_store
+        from switchboard.settings import get_settings
+
+        store = build_store(get_settings())
+    moved = follow_ups = 0
     for letter in letters:
+        if store.reopen_for_follow_up(letter.message_sid, APOLOGY):
+            follow_ups += 1
         target = sqs.get_queue_url(QueueName=names.in_sqs(names.stage(letter.stage)))["QueueUrl"]
         options: dict[str, str] = {}
         if names.fifo:
@@ -86,4 +117,4 @@ def redrive(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> int:
         source = sqs.get_queue_url(QueueName=names.in_sqs(names.dead_letter(letter.stage)))["QueueUrl"]
         sqs.delete_message(QueueUrl=source, ReceiptHandle=letter.receipt_handle)
         moved += 1
-    return moved
+    return Redriven(moved, follow_ups)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from switchboard.conversation import RateLimit, answer_with_apology, deliver_reply, produce_answer, run_intake
-from switchboard.errors import PermanentError, TransientError
+from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
 from switchboard.services import get_services
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,8 @@ def process_now(message_sid: str, conversation: str) -> bool:
     services = get_services()
     settings = services.settings
     run_intake(services.store, message_sid,
-               RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds))
+               RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds),
+               moderation=services.moderation)
     try:
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
                        order_wait_max_seconds=0)
@@ -30,7 +31,9 @@ def process_now(message_sid: str, conversation: str) -> bool:
         answer_with_apology(services.store, message_sid)
     try:
         deliver_reply(services.store, services.replies, message_sid, order_wait_max_seconds=0)
-    except TransientError:
+    except (TransientError, NotYourTurn, ConfigurationFault):
+        # Another request holds this reply's lease, or Twilio refused: the message stays unanswered
+        # in the backlog (no worker relays in direct mode), so say so loudly.
         log.exception("direct mode: reply failed")
         return False
     return True

@@ -19,3 +19,11 @@ class PermanentError(Exception):
 
 class NotYourTurn(Exception):
     """An earlier message of the same conversation is not finished yet; try again shortly."""
+
+
+class ConfigurationFault(Exception):
+    """Our own setup is wrong (e.g. a rotated Twilio token): keep the work, alert, and retry slowly.
+
+    Neither transient (it will not pass by itself, so it must not use up the normal retries and be
+    given up) nor permanent (the same call works once an operator fixes the setting).
+    """

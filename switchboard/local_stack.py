@@ -8,6 +8,7 @@ Anything the user already set in the environment (or in .env) wins over these de
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,10 +21,11 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 RUN_DIR = ROOT / ".run"
 BIN = Path(sys.executable).parent
+# Secrets of the local run, made once and kept (owner-only) so `switchboard chat` can sign too.
+SECRETS_FILE = RUN_DIR / "local-secrets.env"
 
 DEFAULTS = {
     "TWILIO_ACCOUNT_SID": "AC" + "0" * 31 + "1",
-    "TWILIO_AUTH_TOKEN": "local-dev-auth-token",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "REDIS_KEY_PREFIX": "switchboard-dev:",
     "SQS_QUEUE_PREFIX": "dev-",
@@ -32,6 +34,8 @@ DEFAULTS = {
     "AWS_SECRET_ACCESS_KEY": "local",
     "PORT": "8000",
     "FLOWER_PORT": "5555",
+    # Flower refuses to start open unless told; on this machine, bound to 127.0.0.1, open is meant.
+    "FLOWER_UNAUTHENTICATED": "true",
     "WORKER_CONCURRENCY": "8",
     "WEB_CONCURRENCY": "2",
 }
@@ -51,10 +55,24 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
+def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:
+    """A random auth token (Twilio's shape) and conversation-id key for this checkout, made on first use."""
+    values = read_dotenv(path)
+    makers = {"TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16), "CONVERSATION_ID_SECRET": lambda: secrets.token_hex(32)}
+    missing = {name: make() for name, make in makers.items() if name not in values}
+    if missing:
+        values.update(missing)
+        path.parent.mkdir(exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("".join(f"{name}={value}\n" for name, value in values.items()))
+    return values
+
+
 class LocalStack:
     def __init__(self) -> None:
         RUN_DIR.mkdir(exist_ok=True)
-        self.env = {**DEFAULTS, **read_dotenv(ROOT / ".env"), **{k: v for k, v in os.environ.items() if v}}
+        self.env = {**DEFAULTS, **local_secrets(), **read_dotenv(ROOT / ".env"),
+                    **{k: v for k, v in os.environ.items() if v}}
         self.env["PYTHONPATH"] = str(ROOT)
         # The twilio SDK rewrites every URL's host when these are set, which breaks a local stand-in.
         for twilio_routing in ("TWILIO_EDGE", "TWILIO_REGION"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30)
 END_TO_END_BUCKETS = (0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600)
@@ -28,3 +28,42 @@ DELIVERY_STATUS = Counter(
 DELIVERY_FAILURES = Counter(
     "switchboard_delivery_failures", "Outbound messages Twilio reported failed or undelivered, by error code",
     ["error_code"])
+
+# --- SQS answers (tasks/sqs_faults.py, tasks/heartbeat.py) ------------------------------------------
+SQS_ERRORS = Counter(
+    "switchboard_sqs_errors", "SQS calls that got no usable answer, by action and kind (transient, "
+    "configuration, rejected)", ["action", "kind"])
+SQS_FAULT = Gauge(
+    "switchboard_sqs_fault", "1 while this process sees a configuration fault on a queue (cause: the SQS code)",
+    ["queue", "cause"])
+SQS_VISIBILITY_FAILED = Counter(
+    "switchboard_sqs_visibility_failed", "Held messages whose visibility the heartbeat could not extend, "
+    "by code (Failed entries of a batch answer, or the error of the whole call)", ["code"])
+
+# --- chain continuity, lost records, Twilio credentials (tasks/owed_links.py, switchboard/lost_records.py) ---
+OWED_LINKS = Counter(
+    "switchboard_owed_links", "Links of a chain (next step, retry, give-up reply) a task could not publish and "
+    "recorded as owed for the outbox relay, by stage", ["stage"])
+OUTBOX_PARKED = Counter(
+    "switchboard_outbox_parked", "Outbox entries set aside because SQS refused their publish (not a transient "
+    "or configuration fault)")
+RECORDS_REBUILT = Counter(
+    "switchboard_records_rebuilt", "Message records found missing and rebuilt from Twilio's copy, by stage",
+    ["stage"])
+DROPPED = Counter(
+    "switchboard_dropped", "Accepted messages that could not be answered at all (record lost and not "
+    "rebuildable), by reason", ["reason"])
+TWILIO_CREDENTIALS_ERRORS = Counter(
+    "switchboard_twilio_credentials_errors", "Sends Twilio refused with 401/403 (rotated or wrong token); the "
+    "reply is kept and retried slowly")
+
+# --- spend, moderation, privacy (issue 9) -------------------------------------------------------------
+COMPLETIONS_REFUSED = Counter(
+    "switchboard_completions_refused", "Chat messages not sent to the model because a limit was reached, by "
+    "reason (sender-cap, over-budget; quiet: refused again after the notice)", ["reason"])
+MODERATION_CHECKS = Counter(
+    "switchboard_moderation_checks", "Moderation checks before a completion, by outcome (passed, flagged, "
+    "unavailable: checked nothing and answered anyway)", ["outcome"])
+FORGET_REQUESTS = Counter(
+    "switchboard_forget_requests", "Requests to delete what is stored about a person, by source (user, operator)",
+    ["source"])

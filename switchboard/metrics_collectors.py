@@ -1,52 +1,43 @@
-"""Gauges read at scrape time: SQS queue depths (cached, so scrapes don't hammer SQS) and the backlog."""
+"""Gauges read at scrape time: SQS queue depths (from the background QueueWatch) and the backlog."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import redis
-from botocore.exceptions import BotoCoreError, ClientError
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from switchboard.health import QueueDepth, backlog, queue_depths
-from switchboard.queues import QueueNames
+from switchboard.health import QueueWatch, backlog
 from switchboard.store import ConversationStore
 
 
 class QueueDepthCollector(Collector):
-    def __init__(self, sqs: Any, names: QueueNames, cache_seconds: float = 15.0) -> None:
-        self.sqs = sqs
-        self.names = names
-        self.cache_seconds = cache_seconds
-        self._lock = threading.Lock()
-        self._cached: tuple[float, list[QueueDepth]] | None = None
+    """Queue depths from the watch's last snapshot: a scrape never calls SQS itself."""
 
-    def _depths(self) -> list[QueueDepth] | None:
-        with self._lock:
-            if self._cached is None or time.monotonic() - self._cached[0] > self.cache_seconds:
-                try:
-                    self._cached = (time.monotonic(), queue_depths(self.sqs, self.names))
-                except (BotoCoreError, ClientError):
-                    return None  # an unreachable SQS shows as absent series, and in /readyz
-            return self._cached[1]
+    def __init__(self, watch: QueueWatch) -> None:
+        self.watch = watch
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        depths = self._depths()
-        if depths is None:
-            return
+        snapshot = self.watch.snapshot()
+        if snapshot.checked_at is None:
+            return  # nothing known yet (first check running, or overdue): absent, not zero
+        yield GaugeMetricFamily("switchboard_sqs_reachable", "1 when the last SQS check saw every queue, else 0",
+                                value=1.0 if snapshot.depths is not None else 0.0)
+        yield GaugeMetricFamily("switchboard_sqs_check_age_seconds", "Seconds since the last SQS check finished",
+                                value=max(0.0, time.monotonic() - snapshot.checked_at))
+        if snapshot.depths is None:
+            return  # an unreachable SQS shows as absent depth series
         family = GaugeMetricFamily("switchboard_sqs_messages", "Approximate messages per queue and state",
                                    labels=["queue", "state"])
-        for depth in depths:
+        for depth in snapshot.depths:
             family.add_metric([depth.name, "visible"], depth.visible)
             family.add_metric([depth.name, "in_flight"], depth.in_flight)
             family.add_metric([depth.name, "delayed"], depth.delayed)
         yield family
         dead = GaugeMetricFamily("switchboard_dead_letters", "Messages in the dead-letter queues", labels=["queue"])
-        for depth in depths:
+        for depth in snapshot.depths:
             if "-dlq" in depth.name:
                 dead.add_metric([depth.name], depth.visible + depth.in_flight)
         yield dead

@@ -1,9 +1,10 @@
-"""Wrapper around the openai SDK: one call, explicit timeout, SDK retries off, our error vocabulary."""
+"""Wrapper around the openai SDK (completions, moderation): one call, explicit timeout, SDK retries off."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import openai
 
@@ -23,35 +24,70 @@ class CompletionClient:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CompletionClient:
-        sdk = openai.OpenAI(
-            api_key=settings.openai_api_key.get_secret_value(),
-            base_url=settings.openai_base_url,
-            timeout=settings.openai_timeout_seconds,
-            max_retries=0,
-        )
-        return cls(sdk, settings.openai_model, settings.openai_max_output_tokens)
+        return cls(_sdk(settings), settings.openai_model, settings.openai_max_output_tokens)
 
     def complete(self, messages: Sequence[dict[str, str]]) -> str:
-        try:
+        with _converted("OpenAI"):
             response = self.sdk.chat.completions.create(
                 model=self.model,
                 messages=list(messages),  # type: ignore[arg-type]
                 max_completion_tokens=self.max_output_tokens,
             )
-        except openai.RateLimitError as exc:
-            raise TransientError("OpenAI rate limit", retry_after=_retry_after(exc.response)) from exc
-        except (openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as exc:
-            raise TransientError(f"OpenAI unavailable: {type(exc).__name__}") from exc
-        except openai.APIStatusError as exc:
-            if exc.status_code >= 500 or exc.status_code in (408, 409):
-                raise TransientError(f"OpenAI status {exc.status_code}") from exc
-            raise PermanentError(f"OpenAI refused the request: status {exc.status_code}", exc.status_code) from exc
+        # A refusal or an empty answer is the model's considered reply to this prompt: asking again
+        # would pay for the same outcome, so it is permanent (the user gets the apology at once).
         if not response.choices:
-            raise TransientError("OpenAI returned no choices")
-        content = response.choices[0].message.content or ""
+            raise PermanentError("OpenAI returned no choices")
+        message = response.choices[0].message
+        if message.refusal:
+            raise PermanentError("OpenAI refused to answer")
+        content = message.content or ""
         if not content.strip():
-            raise TransientError("OpenAI returned an empty answer")
+            raise PermanentError("OpenAI returned an empty answer")
         return content.strip()
+
+
+class ModerationClient:
+    """Asks OpenAI's moderation endpoint whether a user's text is flagged (OPENAI_MODERATION=true)."""
+
+    def __init__(self, sdk: openai.OpenAI, model: str) -> None:
+        self.sdk = sdk
+        self.model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ModerationClient | None:
+        """None when OPENAI_MODERATION is off, so callers skip the check."""
+        if not settings.openai_moderation:
+            return None
+        return cls(_sdk(settings), settings.openai_moderation_model)
+
+    def is_flagged(self, text: str) -> bool:
+        with _converted("OpenAI moderation"):
+            response = self.sdk.moderations.create(model=self.model, input=text)
+        return any(result.flagged for result in response.results)
+
+
+def _sdk(settings: Settings) -> openai.OpenAI:
+    return openai.OpenAI(
+        api_key=settings.openai_api_key.get_secret_value(),
+        base_url=settings.openai_base_url,
+        timeout=settings.openai_timeout_seconds,
+        max_retries=0,
+    )
+
+
+@contextmanager
+def _converted(what: str) -> Iterator[None]:
+    """The SDK's errors as ours: rate limits, timeouts, 5xx, 408 and 409 are worth a retry; the rest not."""
+    try:
+        yield
+    except openai.RateLimitError as exc:
+        raise TransientError(f"{what} rate limit", retry_after=_retry_after(exc.response)) from exc
+    except (openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as exc:
+        raise TransientError(f"{what} unavailable: {type(exc).__name__}") from exc
+    except openai.APIStatusError as exc:
+        if exc.status_code >= 500 or exc.status_code in (408, 409):
+            raise TransientError(f"{what} status {exc.status_code}") from exc
+        raise PermanentError(f"{what} refused the request: status {exc.status_code}", exc.status_code) from exc
 
 
 def _retry_after(response: object) -> float | None:

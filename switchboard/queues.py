@@ -10,11 +10,18 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from switchboard.settings import Settings
+from switchboard.settings import SQS_STAGE_RETENTION_SECONDS, Settings
 
 log = logging.getLogger(__name__)
 
 STAGES = ("intake", "complete", "reply")
+
+# High-throughput FIFO: SQS's quotas apply per message group (one per conversation) instead of per
+# queue, which in normal mode caps each action at 300 calls per second. Groups and deduplication ids
+# are both derived from the message, so deduplicating within a group loses nothing.
+HIGH_THROUGHPUT_FIFO = {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+# Encrypted at rest with SQS-owned keys: no KMS key, policy or permission to manage.
+SQS_MANAGED_ENCRYPTION = {"SqsManagedSseEnabled": "true"}
 
 
 @dataclass(frozen=True)
@@ -61,13 +68,15 @@ def init_queues(settings: Settings, client: Any | None = None) -> list[str]:
     names = queue_names(settings)
     urls = []
     for stage in STAGES:
+        # Dead-letter queues get high-throughput mode too: a failure that dead-letters every message
+        # fills them at the stage queue's rate, and `dlq list`/`redrive` must drain them as fast.
         dlq_url = _ensure(client, names.in_sqs(names.dead_letter(stage)), names.fifo, {
             "MessageRetentionPeriod": str(14 * 24 * 3600),
         })
         dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         url = _ensure(client, names.in_sqs(names.stage(stage)), names.fifo, {
             "VisibilityTimeout": str(settings.sqs_visibility_timeout),
-            "MessageRetentionPeriod": str(4 * 24 * 3600),
+            "MessageRetentionPeriod": str(SQS_STAGE_RETENTION_SECONDS),
             "RedrivePolicy": json.dumps({
                 "deadLetterTargetArn": dlq_arn,
                 "maxReceiveCount": str(settings.sqs_max_receive_count),
@@ -78,15 +87,31 @@ def init_queues(settings: Settings, client: Any | None = None) -> list[str]:
 
 
 def _ensure(client: Any, name: str, fifo: bool, attributes: dict[str, str]) -> str:
+    attributes = {**attributes, **SQS_MANAGED_ENCRYPTION}
     if fifo:
         # Deduplication ids are set per message (from MessageSid), so content-based dedup stays off.
-        attributes = {**attributes, "FifoQueue": "true", "ContentBasedDeduplication": "false"}
+        attributes = {**attributes, "FifoQueue": "true", "ContentBasedDeduplication": "false", **HIGH_THROUGHPUT_FIFO}
     try:
         url: str = client.get_queue_url(QueueName=name)["QueueUrl"]
     except client.exceptions.QueueDoesNotExist:
         url = client.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
         log.info("created queue %s", name)
         return url
-    mutable = {k: v for k, v in attributes.items() if k not in ("FifoQueue",)}
-    client.set_queue_attributes(QueueUrl=url, Attributes=mutable)
+    current = client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    mutable = {k: v for k, v in attributes.items() if k != "FifoQueue"}
+    if current.get("KmsMasterKeyId"):
+        # An operator chose a KMS key (their key policy, their audit trail): keep it, do not swap in SQS-owned keys.
+        del mutable["SqsManagedSseEnabled"]
+    changed = sorted(k for k, v in mutable.items() if _normalised(k, current.get(k)) != _normalised(k, v))
+    if changed:
+        client.set_queue_attributes(QueueUrl=url, Attributes={k: mutable[k] for k in changed})
+        log.info("updated queue %s: %s", name, ", ".join(changed))
     return url
+
+
+def _normalised(attribute: str, value: str | None) -> object:
+    """A value as SQS means it: RedrivePolicy comes back as JSON whose maxReceiveCount may be a number."""
+    if attribute == "RedrivePolicy" and value:
+        policy = json.loads(value)
+        return {**policy, "maxReceiveCount": str(policy.get("maxReceiveCount"))}
+    return value

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import redis
 
-from switchboard.openai_client import CompletionClient
+from switchboard.openai_client import CompletionClient, ModerationClient
 from switchboard.settings import Settings, get_settings
-from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store import ConversationStore, HistoryLimits, SpendLimits
 from switchboard.twilio_client import ReplySender
 
 
@@ -19,17 +19,24 @@ class Services:
     store: ConversationStore
     completions: CompletionClient
     replies: ReplySender
+    moderation: ModerationClient | None = None  # OPENAI_MODERATION: pass to run_intake
 
 
 def build_store(settings: Settings) -> ConversationStore:
     client = redis.Redis.from_url(
-        settings.redis_url,
+        settings.redis_url.get_secret_value(),
         socket_timeout=settings.redis_timeout_seconds,
         socket_connect_timeout=settings.redis_timeout_seconds,
         health_check_interval=30,
     )
-    limits = HistoryLimits(settings.history_max_turns, settings.history_max_chars, settings.history_ttl_seconds)
-    return ConversationStore(client, settings.redis_key_prefix, limits)
+    limits = HistoryLimits(
+        settings.history_max_turns, settings.history_max_chars, settings.history_ttl_seconds,
+        message_ttl_seconds=settings.message_ttl_seconds, claim_ttl_seconds=settings.message_claim_ttl_seconds,
+    )
+    spend = SpendLimits(settings.completion_budget_per_minute, settings.completion_budget_per_day,
+                        settings.sender_daily_cap)
+    return ConversationStore(client, settings.redis_key_prefix, limits, spend=spend,
+                             text_retention_seconds=settings.message_body_retention_seconds)
 
 
 @functools.cache
@@ -40,4 +47,5 @@ def get_services() -> Services:
         store=build_store(settings),
         completions=CompletionClient.from_settings(settings),
         replies=ReplySender.from_settings(settings),
+        moderation=ModerationClient.from_settings(settings),
     )

@@ -4,45 +4,91 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 
 | key                         | type   | holds                                                   | TTL            |
 |-----------------------------|--------|---------------------------------------------------------|----------------|
-| msg:{MessageSid}            | hash   | the inbound message, its seq, answer, sent parts' SIDs  | history TTL    |
+| msg:{MessageSid}            | hash   | the inbound message, its seq, answer, sent parts' SIDs  | message TTL    |
+| claim:{MessageSid}          | string | the seq it was accepted as: a replay is a duplicate     | claim TTL      |
+|                             |        | long after the record is gone                           | (90 days)      |
 | conv:{conversation}:seq     | string | last sequence number given to the conversation          | history TTL    |
 | conv:{conversation}:answered| string | highest seq that has an answer                          | history TTL    |
 | conv:{conversation}:replied | string | highest seq whose reply is finished                     | history TTL    |
 | conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
 | rate:{conversation}:{window}| string | messages received in one rate-limit window              | the window     |
+| conv:{conversation}:messages| zset   | the conversation's MessageSids by seq (set at intake),  | the longer of  |
+|                             |        | so `forget` finds a person's records                    | history/message|
+| spend:{conv}:day:{YYYYMMDD} | string | completions granted to the conversation that UTC day    | to day end     |
+| spend:{conv}:notice:{why}   | string | the one over-limit notice was given (why: sender-cap,   | day end / 60 s |
+|                             |        | over-budget)                                            |                |
+| budget:minute, budget:day   | hash   | global completion token buckets: tokens, ts (refilled   | 2 min / 2 days |
+|                             |        | evenly; a missing bucket is full)                       |                |
+| our-numbers                 | set    | the To numbers messages arrived on (for `forget`)       | the longer of  |
+|                             |        |                                                         | history/message|
+| texts                       | zset   | with MESSAGE_BODY_RETENTION_SECONDS only: MessageSids   | the longer of  |
+|                             |        | whose record still holds text, by arrival (swept)       | history/message|
 | outbox                      | zset   | MessageSids accepted but not yet known to be on SQS     | none           |
 | unanswered                  | zset   | MessageSids accepted and not yet replied, by arrival    | none           |
 | relay-lock                  | string | which process relays the outbox now                     | a few seconds  |
+| outbox-owed                 | hash   | MessageSid -> "{stage}:{generation}": a link a task     | none (cleared  |
+|                             |        | could not publish; the relay publishes the chain from   | with its outbox|
+|                             |        | that stage, deduplicated by the generation              | entry)         |
+| outbox-parked               | zset   | MessageSids whose publish SQS refused (not a transient  | none           |
+|                             |        | or setup fault), set aside so later entries go on       |                |
 | delivery:{OutboundSid}      | hash   | a sent part: inbound MessageSid, conversation, part     | history TTL    |
 |                             |        | index, furthest delivery status and error code          |                |
+| lease:{MessageSid}:{step}   | string | the token of the run doing `step` (answer, reply) now:  | LEASE_SECONDS, |
+|                             |        | an overlapping run of the same step waits               | renewed        |
+| msg:{MessageSid} claimed:{i}| field  | when part i was first claimed to be sent: a later run   | the record's   |
+|                             |        | finding it without part:{i} looks in Twilio's log first |                |
+| sqs-fault:{queue}           | string | an SQS configuration fault a worker sees on that queue  | ~60 s, renewed |
+|                             |        | (its cause, e.g. QueueDoesNotExist); gone = no fault    | while it lasts |
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import time
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import redis
 
 from switchboard.inbound import InboundMessage
 
+log = logging.getLogger(__name__)
+
+# A lease lasts this long past its last renewal: how soon another run may take over from a crashed
+# one. Renewals keep a live run's lease however long its OpenAI or Twilio call takes.
+LEASE_SECONDS = 10.0
+
+# Claim the MessageSid and store the message in one step; returns {seq, new, in_outbox}. A sid
+# claimed before (claim key, or a record from before claims existed) is a duplicate; if its record
+# is still in the outbox, the webhook that stored it never learnt it was handed over (say its
+# answer timed out after this ran), so the retry may hand it over again.
 _ACCEPT = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('EXISTS', KEYS[1]) == 1 then
+  local seq = tonumber(redis.call('HGET', KEYS[1], 'seq') or '0')
+  local in_outbox = 0
+  if seq > 0 and redis.call('ZSCORE', KEYS[3], ARGV[3]) then in_outbox = 1 end
+  return {seq, 0, in_outbox}
+end
 local seq = redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 4))
-redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], 'seq', seq, unpack(ARGV, 6))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[5], seq, 'EX', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
-return seq
+return {seq, 1, 1}
 """
 
 # Store the answer once; only the run that stores it extends the history, so a second run of the
 # same completion can neither answer twice nor add a turn twice. Length is counted in characters
 # (UTF-8 lead bytes), not bytes, so non-Latin scripts keep as much history as Latin ones.
 _RECORD_ANSWER = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'answer', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'answered_at', ARGV[2])
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
@@ -76,10 +122,33 @@ redis.call('HSET', KEYS[1], 'status', ARGV[1], 'status_rank', ARGV[2], 'error_co
 return 1
 """
 
+# Writes to a message's record check, in the same script, that the record exists: a plain HSET on
+# an expired (or lost) record would recreate it without its TTL and without its seq.
+_RECORD_INTAKE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'intake', ARGV[1])
+"""
+
+_RECORD_PART_SENT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], 'message_sid', ARGV[3], 'conversation', ARGV[4], 'part', ARGV[5])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return 1
+"""
+
+_CLAIM_DIRECT_APOLOGY = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+local claimed = redis.call('HSETNX', KEYS[1], 'apology_sent_at', ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return claimed
+"""
+
 STATUS_RANK = {"accepted": 0, "queued": 1, "sending": 2, "sent": 3, "delivered": 4, "read": 5,
                "undelivered": 6, "failed": 6, "canceled": 6}
 
 _MARK_REPLIED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'replied_at', ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[3], ARGV[3])
 local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
@@ -110,20 +179,52 @@ class StoredMessage:
 class HistoryLimits:
     max_turns: int
     max_chars: int
-    ttl_seconds: int
+    ttl_seconds: int  # history and per-conversation progress (HISTORY_TTL_SECONDS)
+    message_ttl_seconds: int = 7 * 24 * 3600  # msg:{sid} records (MESSAGE_TTL_SECONDS)
+    claim_ttl_seconds: int = 90 * 24 * 3600  # claim:{sid} (MESSAGE_CLAIM_TTL_SECONDS)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What accepting a MessageSid found."""
+
+    seq: int  # 0 when claimed before and the record is gone
+    new: bool  # this call stored the message
+    in_outbox: bool  # stored and not yet known to be on SQS
+
+    @property
+    def needs_hand_over(self) -> bool:
+        return self.new or self.in_outbox
 
 
 class ConversationStore:
     """Reads and writes Switchboard's state in Redis. No other module builds a Redis key."""
 
-    def __init__(self, client: redis.Redis, prefix: str, limits: HistoryLimits) -> None:
+    def __init__(self, client: redis.Redis, prefix: str, limits: HistoryLimits,
+                 spend: SpendLimits | None = None, text_retention_seconds: int | None = None) -> None:
         self.redis = client
         self.prefix = prefix
         self.limits = limits
+        self.spend = spend or SpendLimits()
+        self.text_retention_seconds = text_retention_seconds  # MESSAGE_BODY_RETENTION_SECONDS
+        self._charge_completion = client.register_script(_CHARGE_COMPLETION)
+        self._settle_intake = client.register_script(_SETTLE_INTAKE)
+        self._raise_progress = client.register_script(_RAISE_PROGRESS)
         self._accept = client.register_script(_ACCEPT)
         self._record_answer = client.register_script(_RECORD_ANSWER)
         self._mark_replied = client.register_script(_MARK_REPLIED)
         self._record_status = client.register_script(_RECORD_STATUS)
+        self._record_intake = client.register_script(_RECORD_INTAKE)
+        self._record_part_sent = client.register_script(_RECORD_PART_SENT)
+        self._claim_direct_apology = client.register_script(_CLAIM_DIRECT_APOLOGY)
+        self._outbox_remove = client.register_script(_OUTBOX_REMOVE)
+        self._restore = client.register_script(_RESTORE)
+        self._reopen_for_follow_up = client.register_script(_REOPEN_FOR_FOLLOW_UP)
+        self._mark_given_up = client.register_script(_MARK_GIVEN_UP)
+        self._extend_lease = client.register_script(_EXTEND_LEASE)
+        self._release_lease = client.register_script(_RELEASE_LEASE)
+        self._claim_part = client.register_script(_CLAIM_PART)
+        self._unclaim_part = client.register_script(_UNCLAIM_PART)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -135,19 +236,28 @@ class ConversationStore:
 
         Returns the seq, or None when this MessageSid was accepted before (a Twilio retry).
         """
+        claim = self.claim(message, now)
+        return claim.seq if claim.new else None
+
+    def claim(self, message: InboundMessage, now: float | None = None) -> Claim:
+        """`accept`, telling also whether a sid claimed before still waits in the outbox."""
         now = time.time() if now is None else now
         fields: list[str] = []
         for name, value in message.to_fields().items():
             fields += [name, value]
-        seq = self._accept(
+        limits = self.limits
+        seq, new, in_outbox = self._accept(
             keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
-                  self._key("outbox"), self._key("unanswered")],
-            args=[self.limits.ttl_seconds, now, message.message_sid, *fields],
+                  self._key("outbox"), self._key("unanswered"), self._key("claim", message.message_sid)],
+            # The seq counter outlives every record that carries one of its numbers.
+            args=[max(limits.ttl_seconds, limits.message_ttl_seconds), now, message.message_sid,
+                  limits.message_ttl_seconds, limits.claim_ttl_seconds, *fields],
         )
-        return int(seq) or None
+        return Claim(int(seq), bool(new), bool(in_outbox))
 
     def outbox_remove(self, message_sid: str) -> None:
-        self.redis.zrem(self._key("outbox"), message_sid)
+        # Guarded: a link a worker could not publish meanwhile (outbox-owed) keeps the entry.
+        self.outbox_clear(message_sid, None)
 
     def outbox_due(self, older_than_seconds: float, limit: int = 100) -> list[str]:
         """MessageSids accepted at least `older_than_seconds` ago and still not known to be queued."""
@@ -162,7 +272,7 @@ class ConversationStore:
         """How many accepted messages have no finished reply yet, and when the oldest arrived."""
         with self.redis.pipeline() as pipe:
             # Messages that expired unanswered (their records are gone) stop counting.
-            pipe.zremrangebyscore(self._key("unanswered"), "-inf", time.time() - self.limits.ttl_seconds)
+            pipe.zremrangebyscore(self._key("unanswered"), "-inf", time.time() - self.limits.message_ttl_seconds)
             pipe.zcard(self._key("unanswered"))
             pipe.zrange(self._key("unanswered"), 0, 0, withscores=True)
             _, count, oldest = pipe.execute()
@@ -203,8 +313,9 @@ class ConversationStore:
 
     # --- writing -------------------------------------------------------------------------------
 
-    def record_intake(self, message_sid: str, result: str) -> None:
-        self.redis.hsetnx(self._key("msg", message_sid), "intake", result)
+    def record_intake(self, message_sid: str, result: str) -> bool:
+        """Record intake's result once; False when recorded before or the record is gone (never recreated)."""
+        return bool(self._record_intake(keys=[self._key("msg", message_sid)], args=[result]))
 
     def record_answer(self, message: StoredMessage, answer: str, turns: Sequence[Mapping[str, str]]) -> bool:
         """Store the answer and append `turns` to the history, once. False if it was answered before."""
@@ -216,14 +327,13 @@ class ConversationStore:
         )
         return bool(stored)
 
-    def record_part_sent(self, message: StoredMessage, index: int, outbound_sid: str) -> None:
-        delivery = self._key("delivery", outbound_sid)
-        with self.redis.pipeline() as pipe:
-            pipe.hset(self._key("msg", message.inbound.message_sid), f"part:{index}", outbound_sid)
-            pipe.hset(delivery, mapping={"message_sid": message.inbound.message_sid,
-                                         "conversation": message.conversation, "part": index})
-            pipe.expire(delivery, self.limits.ttl_seconds)
-            pipe.execute()
+    def record_part_sent(self, message: StoredMessage, index: int, outbound_sid: str) -> bool:
+        """Record a sent part's SID; False (and nothing written) when the message's record is gone."""
+        return bool(self._record_part_sent(
+            keys=[self._key("msg", message.inbound.message_sid), self._key("delivery", outbound_sid)],
+            args=[f"part:{index}", outbound_sid, message.inbound.message_sid, message.conversation, index,
+                  self.limits.ttl_seconds],
+        ))
 
     def record_delivery_status(self, outbound_sid: str, status: str, error_code: str = "") -> bool:
         """Record Twilio's status for a part we sent; False for an unknown SID or an older status."""
@@ -240,11 +350,9 @@ class ConversationStore:
 
     def claim_direct_apology(self, message_sid: str) -> bool:
         """Claim the one apology sent outside the ordered path; False when it was claimed before."""
-        with self.redis.pipeline() as pipe:
-            pipe.hsetnx(self._key("msg", message_sid), "apology_sent_at", time.time())
-            pipe.zrem(self._key("unanswered"), message_sid)
-            claimed, _ = pipe.execute()
-        return bool(claimed)
+        return bool(self._claim_direct_apology(
+            keys=[self._key("msg", message_sid), self._key("unanswered")], args=[time.time(), message_sid],
+        ))
 
     def mark_replied(self, message: StoredMessage) -> bool:
         return bool(self._mark_replied(
@@ -271,6 +379,473 @@ class ConversationStore:
 
     def _conv(self, conversation: str, what: str) -> str:
         return self._key("conv", conversation, what)
+
+    # --- spend and privacy (issue 9): see SpendLimits and the scripts beside it -------------------
+
+    def charge_completion(self, message: StoredMessage, now: float | None = None) -> str:
+        """Take one completion from the budgets for this message, once; the decision is recorded.
+
+        Returns 'granted', 'sender-cap' or 'over-budget' (refused: send the one notice), 'quiet'
+        (refused, and this sender was told already) or 'missing' (no record).
+        """
+        now = time.time() if now is None else now
+        day = time.strftime("%Y%m%d", time.gmtime(now))
+        until_tomorrow = 86_400 - int(now) % 86_400 + 60
+        conversation = message.conversation
+        spend = self.spend
+        return _text(self._charge_completion(
+            keys=[self._key("msg", message.inbound.message_sid), self._key("budget", "minute"),
+                  self._key("budget", "day"), self._key("spend", conversation, "day", day),
+                  self._key("spend", conversation, "notice", "sender-cap"),
+                  self._key("spend", conversation, "notice", "over-budget")],
+            args=[now, spend.per_minute, spend.per_day, spend.sender_per_day, until_tomorrow],
+        ))
+
+    def settle_intake(self, message: StoredMessage, result: str, drop_body: bool) -> str | None:
+        """Record intake's result once and index the message; returns the result on record (None: no record)."""
+        sid = message.inbound.message_sid
+        stored = self._settle_intake(
+            keys=[self._key("msg", sid), self._conv(message.conversation, "messages"), self._key("our-numbers"),
+                  self._key("texts")],
+            args=[result, "1" if drop_body else "0", time.time(), sid,
+                  max(self.limits.ttl_seconds, self.limits.message_ttl_seconds), message.inbound.recipient,
+                  "1" if self.text_retention_seconds is not None else "0"],
+        )
+        return _text(stored) if stored else None
+
+    def remove_old_texts(self, older_than_seconds: float, limit: int = 50, now: float | None = None) -> int:
+        """Blank the text (question and answer) of replied messages older than this, in records and history.
+
+        A message still waiting for its reply keeps its text until the reply is done. Returns how
+        many messages lost their text.
+        """
+        cutoff = (time.time() if now is None else now) - older_than_seconds
+        texts = self._key("texts")
+        due = _members(self.redis.zrangebyscore(texts, "-inf", cutoff, start=0, num=limit))
+        removed = 0
+        for sid in due:
+            try:
+                message = self.load(sid)
+            except (KeyError, ValueError):  # unreadable: it expires with its record
+                message = None
+            if message is not None and not message.replied:
+                continue  # still needed; looked at again on the next sweep
+            if message is not None:
+                history = self._conv(message.conversation, "history")
+                with self.redis.pipeline() as pipe:
+                    # The turns as record_answer stored them: the oldest equal turn is this message's.
+                    for role, content in (("user", message.inbound.body), ("assistant", message.answer or "")):
+                        if content:
+                            pipe.lrem(history, 1, json.dumps({"role": role, "content": content}, ensure_ascii=False))
+                    pipe.hset(self._key("msg", sid), mapping={"body": "", "answer": "", "body_removed_at": time.time()})
+                    pipe.execute()
+                removed += 1
+            self.redis.zrem(texts, sid)
+        return removed
+
+    def our_numbers(self) -> list[str]:
+        """The numbers (and WhatsApp senders) this deployment has received messages on."""
+        return sorted(_members(self.redis.smembers(self._key("our-numbers"))))
+
+    def forget_conversation(self, conversation: str, before_seq: int | None = None) -> dict[str, int]:
+        """Delete what is stored for one conversation; returns counts of what was deleted.
+
+        `before_seq` keeps that message and later ones (the /forget request itself, still being
+        answered) and counts the earlier ones as done. Claims (claim:{MessageSid}) are kept: they
+        hold no personal data, and deleting them would let a captured webhook be replayed as new.
+        """
+        upper = "+inf" if before_seq is None else f"({before_seq}"
+        index = self._conv(conversation, "messages")
+        sids = set(_members(self.redis.zrangebyscore(index, "-inf", upper)))
+        # Messages accepted but not yet through intake are not indexed yet; they are all unanswered.
+        for sid in _members(self.redis.zrange(self._key("unanswered"), 0, -1)):
+            try:
+                found = self.load(sid)
+            except (KeyError, ValueError):  # a corrupt record cannot be matched; it expires by itself
+                continue
+            if found and found.conversation == conversation and (before_seq is None or found.seq < before_seq):
+                sids.add(found.inbound.message_sid)
+        deliveries = []
+        for sid in sids:
+            fields = self.redis.hgetall(self._key("msg", sid))
+            deliveries += [_text(v) for k, v in fields.items() if _text(k).startswith("part:")]  # type: ignore[union-attr]
+        limit_keys = [k for pattern in (self._key("rate", conversation, "*"), self._key("spend", conversation, "*"))
+                      for k in self.redis.scan_iter(match=pattern, count=500)]
+        history = self._conv(conversation, "history")
+        turns = int(self.redis.llen(history))  # type: ignore[arg-type]
+        with self.redis.pipeline() as pipe:
+            for sid in sids:
+                pipe.delete(self._key("msg", sid))
+            for outbound in deliveries:
+                pipe.delete(self._key("delivery", outbound))
+            if sids:
+                for zset in ("outbox", "unanswered", "outbox-parked", "texts"):
+                    pipe.zrem(self._key(zset), *sids)
+                pipe.hdel(self._key("outbox-owed"), *sids)
+                pipe.zrem(index, *sids)
+            if limit_keys:
+                pipe.delete(*limit_keys)
+            pipe.delete(history)
+            if before_seq is None:
+                pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages")))
+            pipe.execute()
+        if before_seq is not None:
+            self._raise_progress(keys=[self._conv(conversation, "answered"), self._conv(conversation, "replied")],
+                                 args=[before_seq - 1, self.limits.ttl_seconds])
+        return {"messages": len(sids), "conversation turns": turns, "delivery records": len(deliveries),
+                "limit counters": len(limit_keys)}
+
+    # --- SQS faults (tasks/sqs_faults.py): seen by one worker, shown by every process ------------
+
+    def record_sqs_fault(self, queue: str, cause: str, ttl_seconds: int) -> None:
+        # A short TTL, renewed while the fault lasts, so a dead worker's fault ages out by itself.
+        self.redis.set(self._key("sqs-fault", queue), cause, ex=ttl_seconds)
+
+    def clear_sqs_fault(self, queue: str) -> None:
+        self.redis.delete(self._key("sqs-fault", queue))
+
+    def sqs_faults(self) -> dict[str, str]:
+        """Queue name -> cause, for every SQS configuration fault some worker sees now."""
+        prefix = self._key("sqs-fault", "")
+        keys = list(self.redis.scan_iter(match=prefix + "*", count=100))
+        values = self.redis.mget(keys) if keys else []
+        return {_text(key)[len(prefix):]: _text(value) for key, value in zip(keys, values, strict=True)
+                if value is not None}
+
+
+    # --- owed links, parked entries, rebuilt records and follow-ups (issue 8) -------------------
+
+    def owe_link(self, message_sid: str, stage: str, due_at: float) -> str:
+        """Record that `stage` onwards must still be published for this message; returns its generation.
+
+        A fresh generation per debt makes the relay's deduplication ids new, so SQS FIFO does not drop
+        the republish as a copy of a publish that was attempted (and may have landed) minutes ago.
+        """
+        generation = uuid.uuid4().hex[:12]
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key("outbox-owed"), message_sid, f"{stage}:{generation}")
+            pipe.zadd(self._key("outbox"), {message_sid: due_at})
+            pipe.execute()
+        return generation
+
+    def owed_link(self, message_sid: str) -> tuple[str, str] | None:
+        """(stage, generation) owed for this message, or None when only its whole chain is due."""
+        raw = self.redis.hget(self._key("outbox-owed"), message_sid)
+        if raw is None:
+            return None
+        stage, _, generation = _text(raw).partition(":")  # type: ignore[arg-type]
+        return stage, generation
+
+    def outbox_clear(self, message_sid: str, published: tuple[str, str] | None) -> bool:
+        """Remove the entry after publishing `published` (None: the whole chain); False if a newer debt came."""
+        owed = "" if published is None else ":".join(published)
+        return bool(self._outbox_remove(
+            keys=[self._key("outbox"), self._key("outbox-owed")], args=[message_sid, owed]))
+
+    def park(self, message_sid: str) -> None:
+        """Set an entry aside (SQS refuses it): out of the outbox, into the parked set, its debt kept."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zadd(self._key("outbox-parked"), {message_sid: time.time()})
+            pipe.zrem(self._key("outbox"), message_sid)
+            pipe.execute()
+
+    def parked(self) -> list[str]:
+        sids = self.redis.zrange(self._key("outbox-parked"), 0, -1)
+        return [_text(sid) for sid in sids]  # type: ignore[arg-type,union-attr]
+
+    def unpark(self, message_sid: str) -> bool:
+        """Put a parked entry back in the outbox (after its cause is fixed); False if it was not parked."""
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key("outbox-parked"), message_sid)
+            pipe.zadd(self._key("outbox"), {message_sid: 0})
+            removed, _ = pipe.execute()
+        if not removed:
+            self.redis.zrem(self._key("outbox"), message_sid)
+        return bool(removed)
+
+    def restore(self, message: InboundMessage) -> bool:
+        """Recreate a lost record from Twilio's copy, with its TTL; False if it exists.
+
+        Its seq is the conversation's oldest unfinished position, so it waits for no one.
+        """
+        fields: list[str] = []
+        for name, value in message.to_fields().items():
+            fields += [name, value]
+        return bool(self._restore(
+            keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
+                  self._key("unanswered"), self._conv(message.conversation_id, "answered"),
+                  self._conv(message.conversation_id, "replied")],
+            # The seq counter outlives every record that carries one of its numbers (as in _ACCEPT).
+            args=[max(self.limits.ttl_seconds, self.limits.message_ttl_seconds), message.received_at,
+                  message.message_sid, self.limits.message_ttl_seconds, time.time(), *fields],
+        ))
+
+    def forget_unanswered(self, message_sid: str) -> None:
+        """A message that can never be answered (its record is lost for good) stops counting as backlog."""
+        self.redis.zrem(self._key("unanswered"), message_sid)
+
+    def mark_reply_given_up(self, message_sid: str) -> None:
+        self._mark_given_up(keys=[self._key("msg", message_sid)], args=[time.time()])
+
+    def reopen_for_follow_up(self, message_sid: str, apology: str) -> bool:
+        """Let a redriven message get its real answer: forget an apology answer or a given-up reply, once.
+
+        False when there is nothing to follow up (no record, a real answer, or already followed up).
+        """
+        return bool(self._reopen_for_follow_up(
+            keys=[self._key("msg", message_sid), self._key("unanswered")],
+            args=[time.time(), message_sid, apology],
+        ))
+
+    def was_followed_up(self, message_sid: str) -> bool:
+        """True when an apology or a given-up reply was reopened for this message before."""
+        return bool(self.redis.hexists(self._key("msg", message_sid), "follow_up_at"))
+
+    # --- leases: two overlapping runs of one step (a redelivery, a republish) never both act ---
+
+    @contextmanager
+    def lease(self, message_sid: str, step: str, seconds: float = LEASE_SECONDS) -> Iterator[str | None]:
+        """Hold `step`'s lease on a message while the block runs: yields our token, or None if another run has it.
+
+        The lease is renewed every third of `seconds` while the block runs, so a live run keeps it
+        however long its call takes, and a crashed run's lease lapses `seconds` after its last renewal.
+        """
+        key = self._key("lease", message_sid, step)
+        token = uuid.uuid4().hex
+        if not self.redis.set(key, token, nx=True, px=int(seconds * 1000)):
+            yield None
+            return
+        stop = threading.Event()
+        renewer = threading.Thread(target=self._keep_lease, args=(key, token, seconds, stop),
+                                   name=f"lease-{step}", daemon=True)
+        renewer.start()
+        try:
+            yield token
+        finally:
+            stop.set()
+            renewer.join()
+            try:
+                self._release_lease(keys=[key], args=[token])
+            except redis.RedisError as exc:
+                # Not worth failing the step for: the lease lapses by itself within `seconds`.
+                log.warning("could not release lease %s: %s", key, exc)
+
+    def _keep_lease(self, key: str, token: str, seconds: float, stop: threading.Event) -> None:
+        while not stop.wait(seconds / 3):
+            try:
+                if not self._extend_lease(keys=[key], args=[token, int(seconds * 1000)]):
+                    # Lapsed (this process stalled longer than the lease): claim_part's fence stops our sends.
+                    log.warning("lease %s was lost to another run", key)
+                    return
+            except redis.RedisError as exc:
+                log.warning("could not renew lease %s: %s", key, exc)
+
+    def claim_part(self, message: StoredMessage, index: int, token: str) -> PartClaim:
+        """Under the reply lease `token`, claim part `index` for sending; says what was found instead if not ours."""
+        sid = message.inbound.message_sid
+        outcome, value = self._claim_part(
+            keys=[self._key("msg", sid), self._key("lease", sid, "reply")], args=[index, token, time.time()],
+        )
+        outcome, value = _text(outcome), _text(value)
+        if outcome == "sent":
+            return PartClaim(outcome, sid=value)
+        if outcome in ("claimed", "reclaimed"):
+            return PartClaim(outcome, claimed_at=float(value))
+        return PartClaim(outcome)
+
+    def unclaim_part(self, message: StoredMessage, index: int, token: str) -> None:
+        """Twilio refused part `index` with an answer, so it was not sent: a later run needs no log lookup."""
+        sid = message.inbound.message_sid
+        self._unclaim_part(keys=[self._key("msg", sid), self._key("lease", sid, "reply")], args=[index, token])
+
+
+_OUTBOX_REMOVE = """
+if (redis.call('HGET', KEYS[2], ARGV[1]) or '') ~= ARGV[2] then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+"""
+
+# The lost seq is unknown; the oldest unfinished position of the conversation is the best guess
+# (it is the lost one's own when its predecessors are done), and waits for nobody.
+_RESTORE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local answered = tonumber(redis.call('GET', KEYS[4]) or '0')
+local replied = tonumber(redis.call('GET', KEYS[5]) or '0')
+local seq = math.min(answered, replied) + 1
+if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], seq, 'EX', ARGV[1]) end
+redis.call('HSET', KEYS[1], 'seq', seq, 'restored_at', ARGV[5], unpack(ARGV, 6))
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+return seq
+"""
+
+_MARK_GIVEN_UP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], 'reply_given_up_at', ARGV[1])
+"""
+
+# Only once per message (follow_up_at), so a redrive that fails again ends in silence, not a loop.
+_REOPEN_FOR_FOLLOW_UP = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'follow_up_at') == 1 then return 0 end
+local apologised = redis.call('HGET', KEYS[1], 'answer') == ARGV[3]
+local given_up = redis.call('HEXISTS', KEYS[1], 'reply_given_up_at') == 1
+if not apologised and not given_up then return 0 end
+if apologised then
+  redis.call('HSET', KEYS[1], 'apology', ARGV[3])
+  redis.call('HDEL', KEYS[1], 'answer', 'answered_at')
+  local names = redis.call('HKEYS', KEYS[1])
+  for _, name in ipairs(names) do
+    if string.sub(name, 1, 5) == 'part:' or string.sub(name, 1, 8) == 'claimed:' then
+      redis.call('HDEL', KEYS[1], name)
+    end
+  end
+end
+redis.call('HDEL', KEYS[1], 'replied_at', 'reply_given_up_at')
+redis.call('HSET', KEYS[1], 'follow_up_at', ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[1], ARGV[2])
+return 1
+"""
+
+_EXTEND_LEASE = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+return redis.call('PEXPIRE', KEYS[1], ARGV[2])
+"""
+
+_RELEASE_LEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+# KEYS: the message record, the reply lease. ARGV: part index, our lease token, now. A recorded SID
+# wins over everything; only the lease holder may claim; the first claim's time is kept, so a later
+# run knows from when to look for the part in Twilio's log.
+_CLAIM_PART = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'gone', ''} end
+local sid = redis.call('HGET', KEYS[1], 'part:' .. ARGV[1])
+if sid then return {'sent', sid} end
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return {'lost', ''} end
+local before = redis.call('HGET', KEYS[1], 'claimed:' .. ARGV[1])
+if before then return {'reclaimed', before} end
+redis.call('HSET', KEYS[1], 'claimed:' .. ARGV[1], ARGV[3])
+return {'claimed', ARGV[3]}
+"""
+
+_UNCLAIM_PART = """
+if redis.call('GET', KEYS[2]) ~= ARGV[2] then return 0 end
+return redis.call('HDEL', KEYS[1], 'claimed:' .. ARGV[1])
+"""
+
+
+@dataclass(frozen=True)
+class PartClaim:
+    """What claiming one part of a reply found.
+
+    outcome: "claimed" (ours to send), "reclaimed" (ours, but an earlier run claimed it and left no
+    SID: it may have been sent), "sent" (its SID is recorded), "lost" (our lease is gone) or "gone"
+    (the message's record is gone).
+    """
+
+    outcome: str
+    sid: str | None = None
+    claimed_at: float | None = None
+
+
+# --- spend, privacy (issue 9): completion budget, per-sender cap, forgetting a person -------------
+
+
+@dataclass(frozen=True)
+class SpendLimits:
+    """Completions allowed before any model call; 0 means no limit (COMPLETION_BUDGET_*, SENDER_DAILY_CAP)."""
+
+    per_minute: int = 0  # all senders together: a token bucket refilled evenly over a minute
+    per_day: int = 0  # all senders together: a token bucket refilled evenly over a day
+    sender_per_day: int = 0  # one conversation, per UTC day
+
+
+# Decide once per message whether it may cost a completion, and take it from the budget in the same
+# step: a redelivered intake finds the recorded decision and is never charged twice. The sender's
+# cap is checked first, so one sender over their cap cannot drain everyone's budget. Refusals get
+# one notice per sender (per day for the cap, per minute for the budget); later ones are 'quiet'.
+_CHARGE_COMPLETION = """
+local prior = redis.call('HGET', KEYS[1], 'spend')
+if prior then return prior end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'missing' end
+local now = tonumber(ARGV[1])
+local function level(key, capacity, period)
+  if capacity <= 0 then return nil end
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or capacity
+  local ts = tonumber(state[2]) or now
+  return math.min(capacity, tokens + math.max(0, now - ts) * capacity / period)
+end
+local decision = 'granted'
+local cap = tonumber(ARGV[4])
+if cap > 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= cap then
+  decision = 'sender-cap'
+else
+  local minute = level(KEYS[2], tonumber(ARGV[2]), 60)
+  local day = level(KEYS[3], tonumber(ARGV[3]), 86400)
+  if (minute and minute < 1) or (day and day < 1) then
+    decision = 'over-budget'
+  else
+    if minute then
+      redis.call('HSET', KEYS[2], 'tokens', minute - 1, 'ts', now)
+      redis.call('EXPIRE', KEYS[2], 120)
+    end
+    if day then
+      redis.call('HSET', KEYS[3], 'tokens', day - 1, 'ts', now)
+      redis.call('EXPIRE', KEYS[3], 172800)
+    end
+    if cap > 0 then
+      redis.call('INCR', KEYS[4])
+      redis.call('EXPIRE', KEYS[4], ARGV[5])
+    end
+  end
+end
+if decision == 'sender-cap' and not redis.call('SET', KEYS[5], now, 'NX', 'EX', ARGV[5]) then
+  decision = 'quiet'
+elseif decision == 'over-budget' and not redis.call('SET', KEYS[6], now, 'NX', 'EX', 60) then
+  decision = 'quiet'
+end
+redis.call('HSET', KEYS[1], 'spend', decision)
+return decision
+"""
+
+# Record intake's result once, index the message under its conversation (so a person's records
+# can be found and forgotten) and, for messages refused or over a limit, drop the text.
+_SETTLE_INTAKE = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+if redis.call('HSETNX', KEYS[1], 'intake', ARGV[1]) == 1 and ARGV[2] == '1' then
+  redis.call('HSET', KEYS[1], 'body', '', 'body_removed_at', ARGV[3])
+end
+redis.call('ZADD', KEYS[2], redis.call('HGET', KEYS[1], 'seq'), ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[5])
+redis.call('SADD', KEYS[3], ARGV[6])
+redis.call('EXPIRE', KEYS[3], ARGV[5])
+if ARGV[7] == '1' then
+  redis.call('ZADD', KEYS[4], 'NX', redis.call('HGET', KEYS[1], 'received_at'), ARGV[4])
+  redis.call('EXPIRE', KEYS[4], ARGV[5])
+end
+return redis.call('HGET', KEYS[1], 'intake')
+"""
+
+# After forgetting a conversation's earlier messages, count them as answered and replied, so the
+# message that asked to forget (and any after it) does not wait for records that are gone.
+_RAISE_PROGRESS = """
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') < tonumber(ARGV[1]) then
+    redis.call('SET', KEYS[i], ARGV[1], 'EX', ARGV[2])
+  end
+end
+return 1
+"""
+
+
+def _members(reply: Any) -> list[str]:
+    """A list or set reply of redis-py (typed loosely by redis-py) as text."""
+    return [_text(item) for item in reply]
 
 
 def _text(value: bytes | str) -> str:

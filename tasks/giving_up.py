@@ -21,7 +21,8 @@ def give_up(task_name: str, message_sid: str, conversation: str) -> None:
     services = get_services()
     store = services.store
     with correlated(message_sid):
-        if task_name == reply.name:
+        if task_name == reply.name or store.was_followed_up(message_sid):
+            # A redriven message that failed again was apologised for already: release it, say nothing more.
             finish_reply_undelivered(store, message_sid)
             return
         try:
@@ -31,7 +32,8 @@ def give_up(task_name: str, message_sid: str, conversation: str) -> None:
             log.error("the message's record cannot be read; sending the apology directly", exc_info=True)
             apologise_directly(store, services.replies, message_sid)
             return
+        # Outside any running task (the request's failure callback): owe it explicitly if SQS refuses.
         reply.si(message_sid, conversation).set(
             queue=queue_names(get_settings()).stage("reply"),
             **fifo_options(message_sid, conversation, "reply-after-failure"),
-        ).apply_async()
+        ).apply_async(owe_on_failure=True)

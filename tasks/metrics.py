@@ -1,15 +1,17 @@
-"""Task metrics from Celery's signals (so the tasks stay thin), and the worker's /metrics endpoint."""
+"""Task metrics from Celery's signals (so the tasks stay thin), and the worker's /metrics and /healthz."""
 
 from __future__ import annotations
 
 import time
+from http.server import ThreadingHTTPServer
 from typing import Any
 
 from celery.signals import task_failure, task_postrun, task_prerun, task_retry
-from prometheus_client import start_http_server
 
 from switchboard.errors import NotYourTurn
 from switchboard.metrics import TASK_DURATION, TASK_RETRIES, TASK_RUNS
+from tasks import worker_http
+from tasks.sqs_faults import process_faults
 
 _started: dict[str, float] = {}
 
@@ -40,6 +42,6 @@ def _failure(sender: Any, **_: Any) -> None:
     TASK_RUNS.labels(task=sender.name, outcome="failure").inc()
 
 
-def serve_worker_metrics(port: int) -> None:
-    """Expose this worker's metrics over HTTP (threads pool: one process, so one registry)."""
-    start_http_server(port, addr="0.0.0.0")
+def serve_worker_metrics(port: int, address: str = "127.0.0.1") -> ThreadingHTTPServer:
+    """Expose this worker's metrics and health over HTTP (threads pool: one process, so one registry)."""
+    return worker_http.serve(address, port, process_faults().faults)

@@ -17,7 +17,7 @@ from switchboard.settings import get_settings
 
 
 def event_bus_url() -> str:
-    return get_settings().redis_url
+    return get_settings().redis_url.get_secret_value()
 
 
 def event_exchange_name() -> str:

@@ -6,13 +6,24 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
 
 from tasks.celery import app
 from tasks.pipeline import pipeline_for
+from tasks.sqs_answers import AnswerKind, answer_kind
 
 log = logging.getLogger(__name__)
 
 PUBLISH_THREADS = 8
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """Whether SQS took the chain's first message and, when not, what kind of answer it gave."""
+
+    published: bool
+    kind: AnswerKind | None = None  # None when published; TRANSIENT for a publish that took too long
+    error: str = ""
 
 
 class Publisher:
@@ -28,20 +39,26 @@ class Publisher:
 
     def publish(self, message_sid: str, conversation: str) -> bool:
         """True when SQS took the first task of the chain; False when it failed or took too long."""
-        future = self._pool.submit(self._send, message_sid, conversation)
+        return self.send(message_sid, conversation).published
+
+    def send(self, message_sid: str, conversation: str, start: str = "intake", generation: str = "") -> PublishOutcome:
+        """Publish the chain from `start` (see pipeline_for); never raises for a broker failure."""
+        future = self._pool.submit(self._send, message_sid, conversation, start, generation)
         try:
             future.result(timeout=self.timeout_seconds)
         except FutureTimeout:
             log.warning("publish to SQS took over %.1fs; the outbox keeps the message", self.timeout_seconds)
-            return False
-        except Exception:  # noqa: BLE001 - any broker failure; the message is safe in the outbox
-            log.warning("publish to SQS failed; the outbox keeps the message", exc_info=True)
-            return False
-        return True
+            return PublishOutcome(False, AnswerKind.TRANSIENT, "timed out")
+        except Exception as exc:  # noqa: BLE001 - any broker failure; the message is safe in the outbox
+            kind = answer_kind(exc)
+            log.warning("publish to SQS failed (%s); the outbox keeps the message", kind.value, exc_info=True)
+            return PublishOutcome(False, kind, f"{type(exc).__name__}: {exc}")
+        return PublishOutcome(True)
 
     @staticmethod
-    def _send(message_sid: str, conversation: str) -> None:
-        pipeline_for(message_sid, conversation).apply_async(retry=False)
+    def _send(message_sid: str, conversation: str, start: str, generation: str) -> None:
+        # owe_on_failure=False: the caller's outbox entry is what keeps this message, so it must see the error.
+        pipeline_for(message_sid, conversation, start, generation).apply_async(retry=False, owe_on_failure=False)
 
 
 def open_connections(count: int = PUBLISH_THREADS, wait_seconds: float = 5.0) -> bool:

@@ -1,4 +1,4 @@
-"""A task request that gives the user an answer when SQS is about to dead-letter their message."""
+"""The pipeline's Task base: one seam for every publish (owed when SQS refuses), and a dead-letter-aware request."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ import logging
 from typing import Any
 
 from celery import Task
+from celery._state import get_current_worker_task
 from celery.worker.request import Request
+from kombu.utils.uuid import uuid
 
 from switchboard.settings import get_settings
 from tasks.heartbeat import receive_count
+from tasks.owed_links import PUBLISH_ERRORS, owe
 
 log = logging.getLogger(__name__)
 
@@ -43,3 +46,25 @@ class PipelineTask(Task):
     # retry(max_retries=None) falls back to this attribute (Celery's default is 3). Our tasks bound
     # their own retries (by `attempt`, and turn waits by ORDER_WAIT_MAX_SECONDS).
     max_retries = None
+
+    def apply_async(self, args: Any = None, kwargs: Any = None, task_id: str | None = None,
+                    producer: Any = None, link: Any = None, link_error: Any = None, shadow: str | None = None,
+                    **options: Any) -> Any:
+        """Every publish of a pipeline task passes here: the next link of a chain, a retry, give-up's reply.
+
+        Published from inside a running pipeline task (or with `owe_on_failure=True`), a publish SQS
+        does not take is recorded as owed (tasks/owed_links.py) instead of failing the task whose
+        work is done; the webhook and the outbox relay see the error (their outbox entry keeps the
+        message). `owe_on_failure` is ours: it never reaches the broker.
+        """
+        owe_on_failure = options.pop("owe_on_failure", None)
+        if owe_on_failure is None:
+            owe_on_failure = isinstance(get_current_worker_task(), PipelineTask)
+        try:
+            return super().apply_async(args, kwargs, task_id=task_id, producer=producer, link=link,
+                                       link_error=link_error, shadow=shadow, **options)
+        except PUBLISH_ERRORS as exc:
+            if not owe_on_failure:
+                raise
+            owe(self.name, args, kwargs, exc)
+            return self.AsyncResult(task_id or uuid())

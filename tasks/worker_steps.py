@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import bootsteps
 
 from switchboard.queues import sqs_client
 from switchboard.services import get_services
-from tasks.heartbeat import VisibilityHeartbeat
+from tasks.heartbeat import VisibilityHeartbeat, heartbeat_client
 from tasks.metrics import serve_worker_metrics
-from tasks.outbox_relay import OutboxRelay
 from tasks.safety import ensure_safe
+
+if TYPE_CHECKING:
+    from tasks.outbox_relay import OutboxRelay
 
 # A task held longer than this is presumed stuck; its message is left to time out and go elsewhere.
 MAX_HOLD_SECONDS = 15 * 60
@@ -24,18 +26,21 @@ class ReliabilityStep(bootsteps.StartStopStep):
         self.relay: OutboxRelay | None = None
 
     def start(self, worker: Any) -> None:
+        # Imported here: the relay and the publisher import the tasks, which import this step.
+        from tasks.outbox_relay import OutboxRelay
         from tasks.publishing import Publisher
 
         services = get_services()
         settings = services.settings
         sqs = sqs_client(settings)
         ensure_safe(worker.app.conf, sqs, settings)
-        self.heartbeat = VisibilityHeartbeat(sqs, settings.sqs_visibility_timeout, MAX_HOLD_SECONDS)
-        self.relay = OutboxRelay(services.store, Publisher(settings.publish_timeout_seconds))
+        self.heartbeat = VisibilityHeartbeat(heartbeat_client(settings), settings.sqs_visibility_timeout,
+                                             MAX_HOLD_SECONDS)
+        self.relay = OutboxRelay(services.store, Publisher(settings.publish_timeout_seconds), twilio=services.replies)
         self.heartbeat.start()
         self.relay.start()
         if settings.worker_metrics_port:
-            serve_worker_metrics(settings.worker_metrics_port)
+            serve_worker_metrics(settings.worker_metrics_port, settings.worker_metrics_address)
 
     def stop(self, worker: Any) -> None:
         for part in (self.relay, self.heartbeat):

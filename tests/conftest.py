@@ -47,7 +47,7 @@ def moto(log_dir: Path) -> Iterator[MotoServer | ExternalSqs]:
 
 @pytest.fixture(scope="session")
 def twilio_standin_session() -> Iterator[RunningStandin]:
-    standin = start_twilio(account_sid="AC" + uuid.uuid4().hex, auth_token="token-" + uuid.uuid4().hex)
+    standin = start_twilio(account_sid="AC" + uuid.uuid4().hex, auth_token=uuid.uuid4().hex)
     yield standin
     standin.stop()
 
@@ -86,6 +86,7 @@ def pipeline_env(
         "TWILIO_ACCOUNT_SID": twilio.account_sid,
         "TWILIO_AUTH_TOKEN": twilio.auth_token,
         "TWILIO_API_BASE_URL": twilio.base_url,
+        "CONVERSATION_ID_SECRET": uuid.uuid4().hex * 2,
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": f"{openai_standin_session.base_url}/v1",
         "OPENAI_MODEL": "gpt-test",

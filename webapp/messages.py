@@ -53,10 +53,10 @@ def _direct_processor():  # type: ignore[no-untyped-def]
 def inbound_message() -> Response:
     settings = current_app.config["SETTINGS"]
     try:
-        message = InboundMessage.from_twilio_form(request.form)
+        message = InboundMessage.from_twilio_form(request.form, conversation_key=settings.conversation_key())
     except MalformedMessage as exc:
         abort(400, description=str(exc))
-    if message.account_sid and message.account_sid != settings.twilio_account_sid:
+    if message.account_sid != settings.twilio_account_sid:
         abort(403, description="message is for another Twilio account")
     with correlated(message.message_sid):
         hand_over = current_app.config.get("HAND_OVER") or (

@@ -1,4 +1,4 @@
-"""`require_twilio_signature`: reject any request Twilio did not sign with our auth token."""
+"""`require_twilio_signature`: reject any request Twilio did not sign with our auth token (or shared key)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
 log = logging.getLogger(__name__)
 
@@ -22,15 +22,31 @@ def public_url() -> str:
     return base + request.path + (f"?{query}" if query else "")
 
 
+def _signing_secret_and_algorithm() -> tuple[str, str] | None:
+    """Without the settings header: the auth token, HMAC-SHA1. With it (a Twilio Webhook Setting
+    signing with a SharedKey): our shared key secret and the header's algorithm (HMAC-SHA256)."""
+    settings = current_app.config["SETTINGS"]
+    header = request.headers.get(SIGNATURE_SETTINGS_HEADER)
+    if header is None:
+        return settings.twilio_auth_token.get_secret_value(), "HMAC_SHA1"
+    if settings.twilio_webhook_shared_key_secret is None:
+        log.error("a webhook signed with a Twilio SharedKey (%s) arrived, but TWILIO_WEBHOOK_SHARED_KEY_SECRET "
+                  "is not set", SIGNATURE_SETTINGS_HEADER)
+        return None
+    return settings.twilio_webhook_shared_key_secret.get_secret_value(), get_signature_algorithm(header)
+
+
 def require_twilio_signature(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        token = current_app.config["SETTINGS"].twilio_auth_token.get_secret_value()
         signature = request.headers.get("X-Twilio-Signature", "")
         # Twilio signs every value of a repeated field; the validator reads them via getlist().
         params = request.form
+        secret = _signing_secret_and_algorithm()
         # A multipart part without a name parses to the key None, which the validator cannot sort.
-        if not signature or None in params or not RequestValidator(token).validate(public_url(), params, signature):
+        # An unsupported algorithm fails validation (the SDK logs it).
+        if (not signature or secret is None or None in params
+                or not RequestValidator(secret[0]).validate(public_url(), params, signature, algorithm=secret[1])):
             log.warning("rejected a request with a missing or invalid X-Twilio-Signature")
             abort(403)
         return view(*args, **kwargs)

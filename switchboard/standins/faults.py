@@ -22,6 +22,9 @@ class Fault:
     twilio_code: int | None = None  # Twilio only: the error code in the JSON body
     reply: str | None = None  # OpenAI only: answer with this text
     reply_length: int | None = None  # OpenAI only: answer with generated prose this long
+    # Twilio create only: do the work first (the message is accepted and listed), then stall
+    # `delay_seconds` before answering: "accepted, but the response timed out" for the client.
+    after_accept: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any], endpoints: tuple[str, ...] = ("create",)) -> Fault:
@@ -37,6 +40,8 @@ class Fault:
             raise ValueError("status must be an HTTP error status (400-599)")
         if fault.endpoint not in endpoints:
             raise ValueError(f"endpoint must be one of {list(endpoints)}")
+        if fault.after_accept and (fault.endpoint != "create" or fault.delay_seconds <= 0):
+            raise ValueError("after_accept needs endpoint 'create' and a delay_seconds to stall after accepting")
         return fault
 
 
@@ -52,10 +57,17 @@ class FaultQueue:
         with self._lock:
             self._faults.append(fault)
 
-    def take(self, endpoint: str = "create") -> Fault | None:
-        """Use up one request's worth of the first fault aimed at `endpoint`; None = behave normally."""
+    def take(self, endpoint: str = "create", after_accept: bool = False) -> Fault | None:
+        """Use up one request's worth of the first fault aimed at `endpoint`; None = behave normally.
+
+        Faults that act after the request took effect (`after_accept`) are taken apart from those
+        that act before it, at the point where the stand-in has done the work.
+        """
         with self._lock:
-            index = next((i for i, f in enumerate(self._faults) if f.endpoint == endpoint), None)
+            index = next(
+                (i for i, f in enumerate(self._faults) if f.endpoint == endpoint and f.after_accept == after_accept),
+                None,
+            )
             if index is None:
                 return None
             fault = self._faults[index]

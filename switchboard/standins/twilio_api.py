@@ -15,6 +15,7 @@ from switchboard.standins.twilio_errors import twilio_error
 from switchboard.standins.twilio_resources import (
     API_VERSION,
     StoredMessage,
+    find_message,
     list_page,
     message_resource,
     parse_time,
@@ -22,6 +23,7 @@ from switchboard.standins.twilio_resources import (
 )
 
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/<path_sid>/Messages.json"
+MESSAGE_PATH = f"/{API_VERSION}/Accounts/<path_sid>/Messages/<message_sid>.json"
 MAX_BODY = 1600
 _ADDRESS = re.compile(r"^(whatsapp:|messenger:)?\+[1-9]\d{6,14}$")
 
@@ -118,6 +120,9 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
         with state.lock:
             state.messages.append(StoredMessage(listed, now))
             state.sent.append(record)
+        # "Accepted, but the answer timed out": the message is sent and listed, the client hears nothing in time.
+        if state.faults.stall(state.faults.take("create", after_accept=True)):
+            return twilio_error(503, 20500, "stand-in was reset while this request stalled")
         return jsonify(created), 201
 
     @app.get(MESSAGES_PATH)
@@ -132,6 +137,18 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
         except ValueError as exc:
             return twilio_error(400, 20001, f"Invalid parameter: {exc}")
         return jsonify(page), 200
+
+    @app.get(MESSAGE_PATH)
+    def fetch_message(path_sid: str, message_sid: str) -> Response | tuple[Response, int]:
+        """One message by its SID, as Twilio's Message resource (what `client.messages(sid).fetch()` reads)."""
+        early = gate(path_sid, "fetch")
+        if early is not None:
+            return early
+        with state.lock:
+            found = find_message(state.messages, message_sid)
+        if found is None:
+            return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
+        return jsonify(found), 200
 
     @app.post("/_standin/inbound")
     def add_inbound() -> tuple[Response, int]:
@@ -157,7 +174,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
         faults=state.faults,
         reset=state.reset,
         records={"messages": lambda: state.read(state.sent), "requests": lambda: state.read(state.requests)},
-        endpoints=("create", "list"),
+        endpoints=("create", "list", "fetch"),
     )
 
     @app.errorhandler(HTTPException)

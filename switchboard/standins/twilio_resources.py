@@ -119,6 +119,11 @@ def matches(message: StoredMessage, query: Mapping[str, str]) -> bool:
     )
 
 
+def find_message(messages: list[StoredMessage], sid: str) -> dict[str, Any] | None:
+    """The resource of the message with this SID (inbound or sent), as the fetch endpoint returns it."""
+    return next((m.resource for m in messages if m.resource["sid"] == sid), None)
+
+
 def list_page(messages: list[StoredMessage], query: Mapping[str, str], path: str) -> dict[str, Any]:
     """One page of the filtered messages, newest first, with Twilio's paging keys (raises ValueError)."""
     page = int(query.get("Page", 0))

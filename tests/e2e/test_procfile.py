@@ -60,7 +60,8 @@ def test_the_procfiles_flower_starts_against_this_deployment_and_answers_http(
 ) -> None:
     stack = stack_factory()
     flower_port = free_port()
-    flower = procfile_process("flower", procfile_env(stack.env, FLOWER_PORT=str(flower_port)),
+    flower = procfile_process("flower", procfile_env(stack.env, FLOWER_PORT=str(flower_port),
+                                                           FLOWER_UNAUTHENTICATED="true"),
                               log_dir / "procfile-flower.log")
 
     with flower.start():

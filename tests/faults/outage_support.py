@@ -50,7 +50,7 @@ def messages_in_stage_queues(settings: Settings) -> int:
 @contextmanager
 def store_for(settings: Settings) -> Iterator[ConversationStore]:
     """The stack's Redis state, read the way the app reads it."""
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+    client = redis.Redis.from_url(settings.redis_url.get_secret_value(), socket_timeout=5)
     try:
         yield ConversationStore(client, settings.redis_key_prefix, HistoryLimits(1, 100, 60))
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ from switchboard.commands import RATE_LIMITED_TEXT
 from tests.faults.outage_support import messages_in_stage_queues, sends_to, store_for, wait_until_settled
 from tests.harness.pipeline import BOT_NUMBER, Stack, WebhookSender, new_message_sid, new_user
 from tests.harness.polling import wait_for
+from tests.harness.processes import free_port, start_gunicorn
 
 pytestmark = pytest.mark.integration
 
@@ -70,6 +72,17 @@ def test_a_correctly_signed_webhook_for_another_account_is_refused_and_nothing_i
         assert store.load(sid) is None
         assert store.outbox_size() == 0
     assert messages_in_stage_queues(stack.settings) == 0
+
+
+@pytest.mark.parametrize("token", ["", "change-me"])
+def test_the_web_refuses_to_start_on_an_empty_or_placeholder_auth_token(
+    pipeline_env: dict[str, str], log_dir: Path, token: str
+) -> None:
+    # With an empty key anyone can sign a webhook; `change-me` is what .env.example used to ship.
+    with pytest.raises(AssertionError, match="gunicorn exited during start-up") as refused:
+        start_gunicorn({**pipeline_env, "TWILIO_AUTH_TOKEN": token}, free_port(), log_dir=log_dir, ready_timeout=30)
+
+    assert "TWILIO_AUTH_TOKEN" in str(refused.value)
 
 
 def test_logs_at_info_hold_no_secret_full_phone_number_or_message_text(stack_factory: Callable[..., Stack]) -> None:

@@ -12,6 +12,7 @@ from switchboard.queues import queue_names, sqs_client
 from switchboard.store import ConversationStore
 from tests.faults.conftest import (
     assert_no_more_replies,
+    echo,
     replies_by_user,
     store_for,
     switchboard_cli,
@@ -46,7 +47,7 @@ def accept_poisoned(stack: Stack, user: str, field: str, value: str) -> tuple[Co
     return store, sid
 
 
-def test_a_message_failing_every_delivery_gets_the_apology_once_and_a_redrive_sends_nothing_more(
+def test_a_message_failing_every_delivery_gets_the_apology_then_after_a_redrive_its_real_answer_as_a_follow_up(
     stack_factory: Callable[..., Stack], report: Callable[..., None]
 ) -> None:
     stack = stack_factory(SQS_MAX_RECEIVE_COUNT="2")
@@ -61,17 +62,22 @@ def test_a_message_failing_every_delivery_gets_the_apology_once_and_a_redrive_se
     wait_for(lambda: dead_letter_count(stack) == 1, timeout=60, message="the message in the dead-letter queue")
     assert dead_letters_listed(stack) == [("intake", "switchboard.intake", sid)]
 
-    # The operator repairs the data, then replays the dead letter: it runs again and sends nothing new.
+    # The operator repairs the data, then replays the dead letter: now that the cause is fixed, the
+    # user gets the real answer as a follow-up to the apology, once.
     store.redis.hdel(store._key("msg", sid), "intake")
     redriven = switchboard_cli(stack, "dlq", "redrive").strip()
-    assert redriven == "redrove 1 message(s)"
+    assert redriven.startswith("redrove 1 message(s)")
     wait_for(lambda: f"[{sid}] intake: chat" in worker.run_output(), timeout=60,
              message="the redriven message to run")
+    expected = [APOLOGY, echo("this one is broken")]
+    stack.wait_for_replies(user, 2, timeout=60)
     wait_until_drained(stack)
     assert_no_more_replies(stack, [user])
-    report(redrive=redriven, outcome=tally({user: [APOLOGY]}, replies_by_user(stack, [user])))
-    assert stack.replies_to(user) == [APOLOGY]
+    report(redrive=redriven, outcome=tally({user: expected}, replies_by_user(stack, [user])))
+    assert stack.replies_to(user) == expected
     assert dead_letter_count(stack) == 0
+    # A second redrive of the same message (were it dead-lettered again) would not follow up twice.
+    assert not store.reopen_for_follow_up(sid, APOLOGY)
 
 
 def test_a_message_whose_stored_record_is_corrupt_still_gets_the_apology_once(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from webapp import MAX_REQUEST_BYTES, create_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 ACCOUNT_SID = "AC" + uuid.uuid4().hex
-AUTH_TOKEN = "fuzz-token-" + uuid.uuid4().hex
+AUTH_TOKEN = uuid.uuid4().hex
 PATH = "/twilio/messages"
 URL = "http://localhost" + PATH  # what Flask's test client requests, so what Twilio would have signed
 
@@ -88,12 +89,32 @@ field_name = st.one_of(
 
 
 @st.composite
+def message_sids(draw: st.DrawFn) -> str:
+    """A new sid in Twilio's shape (SM or MM), or one bent as a forger or a broken proxy would bend it."""
+    sid = draw(st.sampled_from(["SM", "MM"])) + uuid.uuid4().hex
+    kind = draw(st.sampled_from(["twilio's"] * 4 + ["suffixed", "spaced", "over 128 chars", "shifted field"]))
+    event(f"MessageSid {kind}")
+    if kind == "suffixed":
+        return sid + draw(st.sampled_from([" ", "\t", "\n"]) | any_text)
+    if kind == "spaced":  # a space anywhere makes a deduplication id SQS refuses
+        at = draw(st.integers(0, len(sid)))
+        return sid[:at] + draw(st.sampled_from([" ", "  ", "\xa0", "+"])) + sid[at:]
+    if kind == "over 128 chars":  # SQS's limit for a deduplication id
+        return sid + draw(st.text(alphabet="0123456789abcdef", min_size=128 - len(sid) + 1, max_size=400))
+    if kind == "shifted field":  # the next field's name and value moved into the sid
+        return sid + "NumMedia" + draw(st.sampled_from(["0", "1", "10"]))
+    return sid
+
+
+@st.composite
 def twilio_like_forms(draw: st.DrawFn) -> list[tuple[str, str]]:
     """A form that is mostly Twilio's (a new MessageSid, a sender) with any field changed, dropped or repeated."""
-    user = draw(st.sampled_from(["whatsapp:+15551234567", "+447700900123", "", " ", "\x00"]) | any_text)
+    user = draw(st.sampled_from(["whatsapp:+15551234567", "+447700900123"])
+                | st.sampled_from(["", " ", "\x00"]) | any_text)
     fields: list[tuple[str, str]] = [
-        ("MessageSid", "SM" + uuid.uuid4().hex + draw(st.sampled_from(["", " ", "\t"]) | any_text)),
-        ("AccountSid", draw(st.sampled_from([ACCOUNT_SID, "", "AC" + "0" * 32]) | any_text)),
+        ("MessageSid", draw(message_sids())),
+        ("AccountSid", draw(st.just(ACCOUNT_SID) | st.sampled_from(["", "AC" + "0" * 32, ACCOUNT_SID + " ",
+                                                                  ACCOUNT_SID.upper(), ACCOUNT_SID + "Body"]) | any_text)),
         ("From", user), ("To", "whatsapp:+14155238886"), ("Body", draw(value)),
         ("NumMedia", draw(st.sampled_from(["0", "1"]) | value)),
     ]
@@ -162,18 +183,25 @@ def sign(form: MultiDict[str, str], url: str = URL, token: str = AUTH_TOKEN) -> 
     return RequestValidator(token).compute_signature(url, named)
 
 
+TWILIO_MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-f]{32}")  # Twilio's shapes, as its API documents them
+TWILIO_ACCOUNT_SID = re.compile(r"AC[0-9a-f]{32}")
+
+
 def expected_status(form: MultiDict[str, str]) -> int:
     """What a correctly signed, small enough request must get, judged from the form alone."""
     if None in form:
         return 403  # a nameless multipart part: not something Twilio sends or signs
-    if not form.get("MessageSid", "").strip() or not form.get("From", "").strip():
+    if not form.get("From", "").strip():
         return 400
+    if not TWILIO_MESSAGE_SID.fullmatch(form.get("MessageSid", "")):
+        return 400
+    if not TWILIO_ACCOUNT_SID.fullmatch(form.get("AccountSid", "")):
+        return 400  # required, and in Twilio's shape
     try:
         int(form.get("NumMedia") or 0)
     except ValueError:
         return 400
-    account = form.get("AccountSid", "").strip()
-    if account and account != ACCOUNT_SID:
+    if form["AccountSid"] != ACCOUNT_SID:
         return 403
     return 200
 
@@ -210,6 +238,39 @@ def test_a_signed_form_of_any_shape_gets_the_status_it_deserves_and_one_hand_ove
     assert webhook.hand_over.calls[sid] == 1
     # Twilio's retry of the same webhook: acknowledged, never handed over again.
     assert post(webhook, body, sign(form)) == 200
+    assert webhook.hand_over.calls[sid] == 1
+
+
+SIGNED_FIELDS = ("AccountSid", "Body", "From", "MessageSid", "NumMedia", "To")  # sorted, as the signature joins them
+
+
+@FUZZ
+@given(
+    shifted=st.sampled_from(SIGNED_FIELDS[:-1]),
+    body=any_text,
+    num_media=st.sampled_from(["0", "1", "3"]),
+    encoding=st.sampled_from(["urlencoded", "multipart"]),
+)
+def test_a_captured_request_replayed_with_a_field_shifted_into_its_neighbour_is_refused(
+    webhook: Webhook, shifted: str, body: str, num_media: str, encoding: str
+) -> None:
+    """Twilio's signature joins names and values with no separator: `MessageSid=<sid>NumMedia0` without
+    NumMedia signs exactly like the original. Such a replay must never become a new message."""
+    sid = "SM" + uuid.uuid4().hex
+    original = [("MessageSid", sid), ("AccountSid", ACCOUNT_SID), ("From", "whatsapp:+15551234567"),
+                ("To", "whatsapp:+14155238886"), ("Body", body), ("NumMedia", num_media)]
+    captured = form_body(original, encoding)
+    signature = sign(parsed_form(captured))
+    assert post(webhook, captured, signature) == 200
+    neighbour = SIGNED_FIELDS[SIGNED_FIELDS.index(shifted) + 1]
+    values = dict(original)
+    replay = form_body([(name, value + neighbour + values[neighbour] if name == shifted else value)
+                        for name, value in original if name != neighbour], encoding)
+    assert RequestValidator(AUTH_TOKEN).validate(URL, parsed_form(replay), signature)  # still validly signed
+    calls_before = sum(webhook.hand_over.calls.values())
+
+    assert post(webhook, replay, signature) == 400
+    assert sum(webhook.hand_over.calls.values()) == calls_before
     assert webhook.hand_over.calls[sid] == 1
 
 

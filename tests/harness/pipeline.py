@@ -80,14 +80,18 @@ class Stack:
     workers: list[ManagedProcess] = field(default_factory=list)
     web: ManagedProcess | None = None
 
-    def start_worker(self, **options: Any) -> ManagedProcess:
-        worker = start_worker(self.env, log_dir=self.log_dir, **options)
+    def start_worker(self, sqs_endpoint_url: str | None = None, **options: Any) -> ManagedProcess:
+        """Start a worker; `sqs_endpoint_url` sends only this worker's SQS calls elsewhere (e.g. a fault proxy)."""
+        env = self.env if sqs_endpoint_url is None else {**self.env, "SQS_ENDPOINT_URL": sqs_endpoint_url}
+        worker = start_worker(env, log_dir=self.log_dir, **options)
         self.workers.append(worker)
         return worker
 
-    def start_web(self) -> WebhookSender:
+    def start_web(self, sqs_endpoint_url: str | None = None) -> WebhookSender:
+        """Start gunicorn; `sqs_endpoint_url` sends only the web's SQS calls elsewhere (e.g. a fault proxy)."""
         port = free_port()
-        self.web = start_gunicorn(self.env, port, log_dir=self.log_dir)
+        env = self.env if sqs_endpoint_url is None else {**self.env, "SQS_ENDPOINT_URL": sqs_endpoint_url}
+        self.web = start_gunicorn(env, port, log_dir=self.log_dir)
         self.sender = WebhookSender(f"http://127.0.0.1:{port}/twilio/messages", self.settings.twilio_account_sid,
                                     self.settings.twilio_auth_token.get_secret_value())
         return self.sender

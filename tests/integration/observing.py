@@ -50,7 +50,7 @@ def wait_until_settled(stack: Stack, timeout: float = 30) -> None:
     """
     settings = stack.settings
     sqs, names = sqs_for(settings), queue_names(settings)
-    store = ConversationStore(redis.Redis.from_url(settings.redis_url), settings.redis_key_prefix,
+    store = ConversationStore(redis.Redis.from_url(settings.redis_url.get_secret_value()), settings.redis_key_prefix,
                               HistoryLimits(1, 100, 60))
 
     def settled() -> bool:

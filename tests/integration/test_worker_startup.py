@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from switchboard.queues import STAGES, queue_names
+from tasks.safety import inspect_queues
 from tests.harness.pipeline import Stack
 from tests.harness.polling import wait_for
 from tests.harness.processes import ManagedProcess
@@ -54,3 +56,24 @@ def test_a_worker_on_queues_nobody_created_refuses_to_start_and_says_to_run_queu
     # Refusing must not leave half-made queues behind (no dead-letter queue, no redrive policy).
     sqs = sqs_for(stack.settings)
     assert sqs.list_queues(QueueNamePrefix=env["SQS_QUEUE_PREFIX"]).get("QueueUrls", []) == []
+
+
+def test_a_worker_starts_on_queues_in_normal_fifo_mode_or_unencrypted_and_warns_about_each(
+    stack_factory: Callable[..., Stack],
+) -> None:
+    stack = stack_factory()
+    sqs, names = sqs_for(stack.settings), queue_names(stack.settings)
+    assert inspect_queues(sqs, stack.settings) == ([], [])
+    for stage in STAGES:  # as queues made before high-throughput mode and encryption by default are
+        url = sqs.get_queue_url(QueueName=names.in_sqs(names.stage(stage)))["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={
+            "DeduplicationScope": "queue", "FifoThroughputLimit": "perQueue", "SqsManagedSseEnabled": "false"})
+
+    worker = stack.start_worker(concurrency=1)  # returns once it has logged "ready."
+
+    log = worker.run_output()
+    for stage in STAGES:
+        name = names.in_sqs(names.stage(stage))
+        assert f"queue {name} is not in high-throughput FIFO mode" in log
+        assert f"queue {name} is not encrypted at rest" in log
+    assert "unsafe worker configuration" not in log

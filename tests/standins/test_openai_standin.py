@@ -130,3 +130,58 @@ def test_it_answers_a_list_of_content_parts(sdk: openai.OpenAI) -> None:
     response = sdk.chat.completions.create(model="gpt-test", messages=messages)
 
     assert response.choices[0].message.content == "echo: hello there"
+
+
+# --- moderations ---------------------------------------------------------------------------------------
+
+
+def test_moderation_answers_in_openais_shape_unflagged_by_default(sdk: openai.OpenAI) -> None:
+    response = sdk.moderations.create(model="omni-moderation-latest", input="How do I bake bread?")
+
+    [result] = response.results
+    assert response.id.startswith("modr-") and response.model == "omni-moderation-latest"
+    assert result.flagged is False and result.categories.violence is False
+    assert result.categories.self_harm_intent is False and result.category_scores.harassment_threatening < 0.01
+    assert result.category_applied_input_types.violence == ["text"]
+
+
+def test_a_flagged_phrase_is_flagged_in_its_category(sdk: openai.OpenAI, openai_standin: RunningStandin) -> None:
+    requests.post(f"{openai_standin.base_url}/_standin/flag",
+                  json={"phrase": "Hurt Someone", "category": "harassment/threatening"}, timeout=5).raise_for_status()
+
+    response = sdk.moderations.create(input=["I will hurt someone", "hello"])
+
+    flagged, clean = response.results
+    assert flagged.flagged and flagged.categories.harassment_threatening
+    assert not flagged.categories.hate and flagged.category_scores.harassment_threatening > 0.9
+    assert not clean.flagged
+    assert [body["input"] for body in requests.get(
+        f"{openai_standin.base_url}/_standin/moderations", timeout=5).json()["moderations"]] == [
+        ["I will hurt someone", "hello"]]
+
+
+def test_a_moderation_fault_raises_the_sdks_error(sdk: openai.OpenAI, openai_standin: RunningStandin) -> None:
+    openai_standin.client.fail(500, endpoint="moderate")
+
+    with pytest.raises(openai.InternalServerError):
+        sdk.moderations.create(input="hi")
+    assert ask(sdk) == "echo: hi"  # the fault was aimed at moderation only
+
+
+def test_an_unknown_moderation_category_is_refused(openai_standin: RunningStandin) -> None:
+    response = requests.post(f"{openai_standin.base_url}/_standin/flag",
+                             json={"phrase": "x", "category": "rudeness"}, timeout=5)
+
+    assert response.status_code == 400
+
+
+def test_a_refusal_comes_back_in_the_refusal_field_with_no_content(
+    sdk: openai.OpenAI, openai_standin: RunningStandin
+) -> None:
+    requests.post(f"{openai_standin.base_url}/_standin/refuse", json={"refusal": "I can't help with that."},
+                  timeout=5).raise_for_status()
+
+    refused = sdk.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": "bad"}])
+    assert (refused.choices[0].message.content, refused.choices[0].message.refusal) == (
+        None, "I can't help with that.")
+    assert ask(sdk) == "echo: hi"

@@ -22,7 +22,8 @@ PROMPT = [{"role": "system", "content": "Be brief."}, {"role": "user", "content"
 def settings_for(httpserver: HTTPServer, **overrides: object) -> Settings:
     return load_settings(**{
         "twilio_account_sid": ACCOUNT_SID,
-        "twilio_auth_token": "token",
+        "twilio_auth_token": "a1b2c3d4" * 4,
+        "conversation_id_secret": "k" * 32,
         "twilio_api_base_url": httpserver.url_for("/"),
         "twilio_timeout_seconds": 2,
         "openai_api_key": "sk-test",
@@ -104,10 +105,33 @@ def test_an_openai_bad_request_is_permanent(completions: CompletionClient, https
     assert caught.value.code == 400
 
 
-def test_an_empty_answer_is_transient(completions: CompletionClient, httpserver: HTTPServer) -> None:
+def test_an_empty_answer_is_permanent_after_one_call(completions: CompletionClient, httpserver: HTTPServer) -> None:
     httpserver.expect_request(COMPLETIONS_PATH).respond_with_json(chat_completion("  "))
 
-    with pytest.raises(TransientError):
+    with pytest.raises(PermanentError, match="empty"):
+        completions.complete(PROMPT)
+    assert len(httpserver.log) == 1
+
+
+def test_a_refusal_is_permanent_after_one_call(completions: CompletionClient, httpserver: HTTPServer) -> None:
+    refused = chat_completion("")
+    refused["choices"][0]["message"] = {  # type: ignore[index]
+        "role": "assistant", "content": None, "refusal": "I'm sorry, I can't help with that."}
+    httpserver.expect_request(COMPLETIONS_PATH).respond_with_json(refused)
+
+    with pytest.raises(PermanentError, match="refused"):
+        completions.complete(PROMPT)
+    assert len(httpserver.log) == 1
+
+
+def test_a_refusal_with_text_beside_it_is_still_a_refusal(
+    completions: CompletionClient, httpserver: HTTPServer
+) -> None:
+    refused = chat_completion("I cannot do that.")
+    refused["choices"][0]["message"]["refusal"] = "I cannot do that."  # type: ignore[index]
+    httpserver.expect_request(COMPLETIONS_PATH).respond_with_json(refused)
+
+    with pytest.raises(PermanentError, match="refused"):
         completions.complete(PROMPT)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from switchboard.commands import HELP_TEXT, MEDIA_ONLY_TEXT, RESET_TEXT, Command, canned_answer, classify
+from switchboard.commands import HELP_TEXT, MEDIA_ONLY_TEXT, RESET_TEXT, Command, canned_answer, classify, forget_text
 
 
 @pytest.mark.parametrize("body", ["/reset", "reset", " RESET ", "/new", "/Reset\n"])
@@ -37,3 +37,29 @@ def test_commands_have_fixed_answers_and_chat_has_none() -> None:
     assert canned_answer(Command.MEDIA_ONLY) == MEDIA_ONLY_TEXT
     assert canned_answer(Command.IGNORED) == ""
     assert canned_answer(Command.CHAT) is None
+
+
+@pytest.mark.parametrize("body", ["/forget", " /FORGET\n"])
+def test_it_recognises_forget(body: str) -> None:
+    assert classify(body) is Command.FORGET
+
+
+def test_forget_is_a_command_only_on_its_own() -> None:
+    assert classify("forget about it") is Command.CHAT
+    assert classify("/forget me please") is Command.CHAT
+
+
+def test_limits_and_flags_have_fixed_polite_answers() -> None:
+    for command in (Command.OVER_BUDGET, Command.SENDER_CAP, Command.FLAGGED, Command.FORGET):
+        text = canned_answer(command)
+        assert text and text[0].isupper() and text.endswith(".")
+
+
+def test_help_mentions_forget() -> None:
+    assert "/forget" in HELP_TEXT
+
+
+def test_the_forget_answer_lists_what_was_deleted() -> None:
+    text = forget_text({"messages": 3, "conversation turns": 6})
+
+    assert "3 messages, 6 conversation turns" in text

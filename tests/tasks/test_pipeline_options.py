@@ -13,7 +13,8 @@ import pytest
 from switchboard.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-REQUIRED = {"TWILIO_ACCOUNT_SID": "AC" + "b" * 32, "TWILIO_AUTH_TOKEN": "token", "OPENAI_API_KEY": "sk-test"}
+REQUIRED = {"TWILIO_ACCOUNT_SID": "AC" + "b" * 32, "TWILIO_AUTH_TOKEN": "a1b2c3d4" * 4, "OPENAI_API_KEY": "sk-test",
+            "CONVERSATION_ID_SECRET": "k" * 32}
 SID, CONVERSATION = "SM" + "4" * 32, "c0ffee" * 4
 STAGES = ("intake", "complete", "reply")
 
@@ -50,6 +51,18 @@ def test_every_link_has_its_fifo_queue_group_and_deduplication_id(env: pytest.Mo
     assert all(link.options["MessageGroupId"] == CONVERSATION for link in chain)
     dedup_ids = [link.options["MessageDeduplicationId"] for link in chain]
     assert dedup_ids == [f"{SID}-{stage}" for stage in STAGES]
+
+
+def test_an_owed_chain_starts_at_its_stage_with_deduplication_ids_of_its_own_generation(
+    env: pytest.MonkeyPatch,
+) -> None:
+    from tasks.pipeline import pipeline_for
+
+    chain = list(pipeline_for(SID, CONVERSATION, start="complete", generation="g1").tasks)
+
+    assert [link.task for link in chain] == ["switchboard.complete", "switchboard.reply"]
+    assert [link.options["MessageDeduplicationId"] for link in chain] == [f"{SID}-complete-g1", f"{SID}-reply-g1"]
+    assert all(link.options["MessageGroupId"] == CONVERSATION for link in chain)
 
 
 def test_on_standard_queues_there_are_no_fifo_options(env: pytest.MonkeyPatch) -> None:

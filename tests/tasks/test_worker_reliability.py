@@ -11,13 +11,16 @@ from typing import Any
 import pytest
 import redis
 from celery.worker import state
+from prometheus_client import REGISTRY
 
 from switchboard.inbound import InboundMessage
 from switchboard.settings import load_settings
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.heartbeat import VisibilityHeartbeat, receive_count
 from tasks.outbox_relay import OutboxRelay
+from tasks.publishing import PublishOutcome
 from tasks.safety import check_celery_config
+from tasks.sqs_answers import AnswerKind
 from tasks.sqs_transport import Channel
 
 
@@ -25,8 +28,9 @@ class RecordingSqs:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def change_message_visibility_batch(self, **kwargs: Any) -> None:
+    def change_message_visibility_batch(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(kwargs)
+        return {"Successful": [{"Id": entry["Id"]} for entry in kwargs["Entries"]], "Failed": []}
 
 
 def held_request(handle: str, queue_url: str = "http://sqs/q", acknowledged: bool = False,
@@ -85,7 +89,8 @@ def test_a_failed_receive_is_an_empty_batch_not_a_worker_crash() -> None:
 
 
 def test_the_safety_check_names_each_unsafe_celery_setting() -> None:
-    settings = load_settings(twilio_account_sid="AC" + "0" * 32, twilio_auth_token="t", openai_api_key="k")
+    settings = load_settings(twilio_account_sid="AC" + "0" * 32, twilio_auth_token="a1b2c3d4" * 4, openai_api_key="k",
+                             conversation_id_secret="k" * 32)
     unsafe = SimpleNamespace(task_acks_late=False, task_reject_on_worker_lost=False,
                              task_acks_on_failure=True, worker_prefetch_multiplier=4)
     problems = check_celery_config(unsafe, settings)
@@ -97,15 +102,25 @@ def test_the_safety_check_names_each_unsafe_celery_setting() -> None:
 
 
 class RecordingPublisher:
-    def __init__(self, fail_after: int | None = None) -> None:
-        self.published: list[str] = []
-        self.fail_after = fail_after
+    """Publishes (records) until `fail_after` publishes, then answers like SQS would with `failure`."""
 
-    def publish(self, message_sid: str, conversation: str) -> bool:
+    def __init__(self, fail_after: int | None = None, failure: AnswerKind = AnswerKind.TRANSIENT,
+                 refuse: set[str] | None = None) -> None:
+        self.published: list[tuple[str, str, str]] = []
+        self.fail_after = fail_after
+        self.failure = failure
+        self.refuse = refuse or set()
+
+    def send(self, message_sid: str, conversation: str, start: str = "intake", generation: str = "") -> PublishOutcome:
+        if message_sid in self.refuse:
+            return PublishOutcome(False, AnswerKind.REJECTED, "InvalidParameterValue")
         if self.fail_after is not None and len(self.published) >= self.fail_after:
-            return False
-        self.published.append(message_sid)
-        return True
+            return PublishOutcome(False, self.failure, "ThrottlingException")
+        self.published.append((message_sid, start, generation))
+        return PublishOutcome(True)
+
+    def sids(self) -> list[str]:
+        return [sid for sid, _, _ in self.published]
 
 
 @pytest.fixture
@@ -133,7 +148,7 @@ def test_the_relay_publishes_settled_entries_oldest_first_and_clears_them(store:
 
     assert OutboxRelay(store, publisher).relay_once(settle_seconds=10) == 2
 
-    assert publisher.published == [older, old]
+    assert publisher.published == [(older, "intake", ""), (old, "intake", "")]
     assert store.outbox_due(0) == [fresh]
 
 
@@ -145,7 +160,7 @@ def test_the_relay_stops_at_the_first_failure_and_keeps_the_rest_in_order(store:
     assert OutboxRelay(store, publisher).relay_once(settle_seconds=10) == 1
 
     assert store.outbox_due(0) == [second, third]
-    assert publisher.published == [first]
+    assert publisher.sids() == [first]
 
 
 def test_only_one_relay_works_at_a_time(store: ConversationStore) -> None:
@@ -156,3 +171,56 @@ def test_only_one_relay_works_at_a_time(store: ConversationStore) -> None:
 
     assert OutboxRelay(store, second).relay_once(settle_seconds=10) == 0
     assert second.published == []
+
+
+def test_the_relay_stops_at_a_configuration_fault_too(store: ConversationStore) -> None:
+    now = time.time()
+    first, second = accept(store, now - 30), accept(store, now - 29)
+    publisher = RecordingPublisher(fail_after=0, failure=AnswerKind.CONFIGURATION)
+
+    assert OutboxRelay(store, publisher).relay_once(settle_seconds=10) == 0
+
+    assert store.outbox_due(0) == [first, second]
+    assert store.parked() == []
+
+
+def test_an_entry_sqs_refuses_is_parked_and_the_relay_goes_on_with_later_ones(store: ConversationStore) -> None:
+    now = time.time()
+    first, refused, third = (accept(store, now - 30 + i) for i in range(3))
+    publisher = RecordingPublisher(refuse={refused})
+    parked_before = REGISTRY.get_sample_value("switchboard_outbox_parked_total") or 0.0
+
+    assert OutboxRelay(store, publisher).relay_once(settle_seconds=10) == 2
+
+    assert publisher.sids() == [first, third]
+    assert store.outbox_due(0) == []
+    assert store.parked() == [refused]
+    assert REGISTRY.get_sample_value("switchboard_outbox_parked_total") == parked_before + 1
+    # Once the cause is fixed, an operator puts it back in the outbox, first in line.
+    assert store.unpark(refused)
+    assert store.outbox_due(0) == [refused] and store.parked() == []
+
+
+def test_an_owed_link_is_published_from_its_stage_under_its_own_generation(store: ConversationStore) -> None:
+    sid = accept(store, time.time() - 30)
+    store.outbox_remove(sid)  # the webhook's publish went through; then a task could not publish `complete`
+    generation = store.owe_link(sid, "complete", due_at=time.time() - 30)
+    publisher = RecordingPublisher()
+
+    assert OutboxRelay(store, publisher).relay_once(settle_seconds=10) == 1
+
+    assert publisher.published == [(sid, "complete", generation)]
+    assert store.owed_link(sid) is None and store.outbox_due(0) == []
+
+
+def test_a_debt_recorded_while_the_relay_publishes_an_older_one_is_kept(store: ConversationStore) -> None:
+    sid = accept(store, time.time() - 30)
+    older = ("complete", store.owe_link(sid, "complete", due_at=0))
+    newer = store.owe_link(sid, "reply", due_at=0)
+
+    assert not store.outbox_clear(sid, older)
+    assert store.owed_link(sid) == ("reply", newer)
+    assert store.outbox_due(0) == [sid]
+    # The webhook clearing its own entry late must not drop a worker's debt either.
+    store.outbox_remove(sid)
+    assert store.outbox_due(0) == [sid]

@@ -54,13 +54,27 @@ def test_a_signature_made_with_another_token_is_forbidden(client: FlaskClient) -
     assert post(client, form, sign(WEBHOOK_URL, form, token="not-our-token")).status_code == 403
 
 
-def test_behind_a_proxy_the_forwarded_public_url_is_checked(client: FlaskClient, hand_over: HandOver) -> None:
+def test_behind_a_trusted_proxy_the_forwarded_public_url_is_checked(
+    make_app: Callable[..., Flask], hand_over: HandOver
+) -> None:
+    client = make_app(trusted_proxy_hops=1).test_client()
     form = twilio_form()
     forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "public.example"}
 
     assert post_signed(client, form, "https://public.example/twilio/messages", forwarded).status_code == 200
     assert post_signed(client, twilio_form(), WEBHOOK_URL, forwarded).status_code == 403
     assert hand_over.sids == [form["MessageSid"]]
+
+
+def test_by_default_forwarded_headers_cannot_pass_off_a_request_signed_for_another_deployment(
+    client: FlaskClient, hand_over: HandOver
+) -> None:
+    # Signed (same account, same token) for staging; sent here with staging's host in the headers.
+    form = twilio_form()
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "staging.example"}
+
+    assert post_signed(client, form, "https://staging.example/twilio/messages", forwarded).status_code == 403
+    assert hand_over.calls == []
 
 
 def test_public_base_url_pins_the_url_twilio_signed(make_app: Callable[..., Flask], hand_over: HandOver) -> None:
@@ -135,3 +149,49 @@ def test_the_vectors_copy_kept_for_ci_matches_the_shared_file() -> None:
 
     assert json.loads(copy.read_text(encoding="utf-8")) == VECTORS
 
+
+
+# --- Twilio's SharedKey signatures (X-Twilio-Webhooks-Signature-Settings, HMAC-SHA256) -------------
+
+SHARED_KEY_SECRET = "shared-key-secret-" + "9" * 20
+SHARED_KEY_HEADER = {"X-Twilio-Webhooks-Signature-Settings": "key=webhooks_sharedkey_1,algorithm=HMAC_SHA256"}
+
+
+def shared_key_signature(form: dict[str, str | list[str]], secret: str = SHARED_KEY_SECRET,
+                         algorithm: str = "HMAC_SHA256") -> str:
+    params = MultiDict([(k, item) for k, v in form.items() for item in (v if isinstance(v, list) else [v])])
+    return RequestValidator(secret).compute_signature(WEBHOOK_URL, params, algorithm=algorithm)
+
+
+def test_a_webhook_signed_with_our_shared_key_and_hmac_sha256_is_accepted(
+    make_app: Callable[..., Flask], hand_over: HandOver
+) -> None:
+    client = make_app(twilio_webhook_shared_key_secret=SHARED_KEY_SECRET).test_client()
+    form = twilio_form()
+
+    assert post(client, form, shared_key_signature(form), SHARED_KEY_HEADER).status_code == 200
+    assert hand_over.sids == [form["MessageSid"]]
+    assert post_signed(client, twilio_form()).status_code == 200  # without the header: the auth token, as before
+
+
+def test_a_shared_key_signature_is_refused_when_no_shared_key_is_configured(
+    client: FlaskClient, hand_over: HandOver
+) -> None:
+    form = twilio_form()
+
+    assert post(client, form, shared_key_signature(form), SHARED_KEY_HEADER).status_code == 403
+    assert hand_over.calls == []
+
+
+def test_the_settings_header_cannot_turn_an_auth_token_signature_or_a_wrong_key_into_a_valid_one(
+    make_app: Callable[..., Flask], hand_over: HandOver
+) -> None:
+    client = make_app(twilio_webhook_shared_key_secret=SHARED_KEY_SECRET).test_client()
+    form = twilio_form()
+    unsupported = {"X-Twilio-Webhooks-Signature-Settings": "key=k,algorithm=HMAC_MD5"}
+
+    assert post(client, form, sign(WEBHOOK_URL, form), SHARED_KEY_HEADER).status_code == 403
+    assert post(client, form, shared_key_signature(form, secret="another-secret"), SHARED_KEY_HEADER).status_code == 403
+    assert post(client, form, shared_key_signature(form, algorithm="HMAC_SHA1"), SHARED_KEY_HEADER).status_code == 403
+    assert post(client, form, shared_key_signature(form), unsupported).status_code == 403
+    assert hand_over.calls == []

@@ -10,7 +10,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
-AUTH_TOKEN = "test-auth-token"
+AUTH_TOKEN = uuid.uuid4().hex  # the shape Twilio issues: 32 lowercase hex characters
 ACCOUNT_SID = "AC" + "1" * 32
 WEBHOOK_URL = "http://localhost/twilio/messages"  # what Flask's test client requests
 
