@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from typing import Any
 
 
@@ -32,6 +33,9 @@ def _dev(args: argparse.Namespace) -> int:
     from switchboard.local_stack import LocalStack
 
     stack = LocalStack()
+    # A `kill` or a closed terminal must stop the stack too, not orphan moto, gunicorn and the workers.
+    for stop_signal in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, _interrupt)
     try:
         stack.start()
         env = stack.env
@@ -56,6 +60,10 @@ def _dev(args: argparse.Namespace) -> int:
     finally:
         stack.stop()
     return 0
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def register(commands: Any) -> None:
