@@ -7,7 +7,7 @@ from urllib.parse import quote, urlsplit
 
 from kombu import Queue
 
-from switchboard.queues import STAGES, queue_names
+from switchboard.clients.sqs_admin import STAGES, queue_names
 from switchboard.settings import get_settings
 from tasks.monitoring import event_exchange_name
 

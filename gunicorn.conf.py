@@ -53,11 +53,7 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
 def post_worker_init(worker):  # type: ignore[no-untyped-def]
     # Open the broker connections the webhook publishes through before this worker takes traffic
     # (measured in docs/bench: a burst right after a start otherwise opens them all at once).
-    # Only for Switchboard's app in queue mode: the bench's floor app runs under these settings too.
-    import sys
-
-    if "webapp" not in sys.modules:
-        return
+    # Queue mode only: in direct mode the web process publishes nothing.
     from switchboard.settings import get_settings
 
     if get_settings().processing_mode == "queue":

@@ -32,7 +32,7 @@ from bench.report import comparison_lines, machine, markdown_table, process_rows
 from bench.runner import Runner
 from bench.scenarios import COMPARISONS, PROFILES, scenarios
 from bench.stack import REDIS_URL, BenchStack
-from tests.harness.redis_keys import delete_keys_with_prefix
+from localdev.redis_keys import delete_keys_with_prefix
 
 log = logging.getLogger("bench")
 

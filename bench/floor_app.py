@@ -1,6 +1,6 @@
 """The floors a webhook ack is compared with, served under the Procfile's gunicorn settings.
 
-    gunicorn "bench.floor_app:create_app()"   (the bench builds the line from the Procfile's `web`)
+    gunicorn "bench.floor_app:create_app()" --config bench/floor_gunicorn.py   (the bench builds the line from the Procfile's `web`)
 
 `POST /null` answers 200 and does nothing else: the HTTP floor (gunicorn, Flask, loopback, the load
 generator). `POST /send` makes exactly one SQS SendMessage to the same moto, with a plain boto3

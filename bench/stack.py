@@ -17,17 +17,17 @@ from typing import Any
 
 import requests
 
-from switchboard.queues import init_queues
-from switchboard.standins.client import StandinClient
-from tests.e2e.procfile import procfile_commands, procfile_env
-from tests.harness.moto_server import MotoServer
-from tests.harness.pipeline import settings_for
-from tests.harness.polling import wait_for
-from tests.harness.processes import WORKER_READY, ManagedProcess, free_port
+from localdev.moto_server import MotoServer
+from localdev.polling import wait_for
+from localdev.processes import WORKER_READY, ManagedProcess, free_port
+from localdev.procfile import procfile_commands, procfile_env, settings_for
+from localdev.standins.client import StandinClient
+from switchboard.clients.sqs_admin import init_queues
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 WEB_APP = '"webapp:create_app()"'
-FLOOR_APP = '"bench.floor_app:create_app()"'
+# The floor app under its own gunicorn settings (the web line's, minus Switchboard's broker warm-up).
+FLOOR_APP = '"bench.floor_app:create_app()" --config bench/floor_gunicorn.py'
 
 
 class BenchStack:

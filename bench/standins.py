@@ -1,8 +1,8 @@
 """The Twilio and OpenAI stand-ins as processes, stamped with the exact times the bench needs.
 
-    python -m bench.standins twilio|openai --port N [same options as python -m switchboard.standins]
+    python -m bench.standins twilio|openai --port N [same options as python -m localdev.standins]
 
-Serves the very apps `python -m switchboard.standins` serves, through a WSGI middleware, because the
+Serves the very apps `python -m localdev.standins` serves, through a WSGI middleware, because the
 Twilio stand-in's own `received_at` has whole seconds: too coarse for end-to-end latency. Here every
 send the Twilio stand-in accepts (201) is stamped with `time.time()` (with its To and Body, which
 carries the message's token), and every OpenAI completion's start and end are stamped, which gives
@@ -82,10 +82,10 @@ def _json(start_response: Callable[..., Any], body: bytes) -> list[bytes]:
 
 
 def main() -> None:
-    from switchboard.standins.__main__ import parse_args
-    from switchboard.standins.openai_api import create_openai_standin
-    from switchboard.standins.serving import serve_forever
-    from switchboard.standins.twilio_api import create_twilio_standin
+    from localdev.standins.__main__ import parse_args
+    from localdev.standins.openai_api import create_openai_standin
+    from localdev.standins.serving import serve_forever
+    from localdev.standins.twilio_api import create_twilio_standin
 
     args = parse_args(sys.argv[1:])
     if args.kind == "twilio":

@@ -29,7 +29,7 @@ DELIVERY_FAILURES = Counter(
     "switchboard_delivery_failures", "Outbound messages Twilio reported failed or undelivered, by error code",
     ["error_code"])
 
-# --- SQS answers (tasks/sqs_faults.py, tasks/heartbeat.py) ------------------------------------------
+# --- SQS answers (tasks/sqs_faults.py, tasks/visibility.py) ------------------------------------------
 SQS_ERRORS = Counter(
     "switchboard_sqs_errors", "SQS calls that got no usable answer, by action and kind (transient, "
     "configuration, rejected)", ["action", "kind"])
@@ -40,7 +40,7 @@ SQS_VISIBILITY_FAILED = Counter(
     "switchboard_sqs_visibility_failed", "Held messages whose visibility the heartbeat could not extend, "
     "by code (Failed entries of a batch answer, or the error of the whole call)", ["code"])
 
-# --- chain continuity, lost records, Twilio credentials (tasks/owed_links.py, switchboard/lost_records.py) ---
+# --- chain continuity, lost records, Twilio credentials (tasks/owed_links.py, switchboard/domain/lost_records.py) ---
 OWED_LINKS = Counter(
     "switchboard_owed_links", "Links of a chain (next step, retry, give-up reply) a task could not publish and "
     "recorded as owed for the outbox relay, by stage", ["stage"])

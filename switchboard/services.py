@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 import redis
 
-from switchboard.openai_client import CompletionClient, ModerationClient
+from switchboard.clients.openai_client import CompletionClient, ModerationClient
+from switchboard.clients.twilio_client import ReplySender
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore, HistoryLimits, SpendLimits
-from switchboard.twilio_client import ReplySender
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ _PLACEHOLDER_TOKENS = frozenset({
     "change-me", "changeme", "change_me", "replace-me", "your-auth-token", "your_auth_token", "auth-token",
     "auth_token", "token", "secret", "test", "example", "xxx", "0123456789abcdef0123456789abcdef",
 })
-# The stage queues' MessageRetentionPeriod (switchboard/queues.py): a message can wait on SQS this long.
+# The stage queues' MessageRetentionPeriod (switchboard/clients/sqs_admin.py): a message can wait on SQS this long.
 SQS_STAGE_RETENTION_SECONDS = 4 * 24 * 3600
 DAY = 24 * 3600
 

@@ -55,7 +55,7 @@ from typing import Any
 
 import redis
 
-from switchboard.inbound import InboundMessage
+from switchboard.domain.inbound import InboundMessage
 
 log = logging.getLogger(__name__)
 

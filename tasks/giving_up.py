@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from switchboard.conversation import answer_with_apology, apologise_directly, finish_reply_undelivered
+from switchboard.clients.sqs_admin import queue_names
+from switchboard.domain.conversation import answer_with_apology, apologise_directly, finish_reply_undelivered
 from switchboard.logs import correlated
-from switchboard.queues import queue_names
 from switchboard.services import get_services
 from switchboard.settings import get_settings
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from celery import Task
 
+from switchboard.domain.lost_records import MessageDropped, drop, rebuild
 from switchboard.errors import TransientError
-from switchboard.lost_records import MessageDropped, drop, rebuild
 from switchboard.services import get_services
 from tasks.owed_links import stage_of
 from tasks.retrying import backoff_seconds, retry_later

@@ -10,12 +10,12 @@ from typing import Protocol
 
 import redis
 
+from switchboard.clients.twilio_client import ReplySender
+from switchboard.domain.lost_records import MessageDropped, rebuild
 from switchboard.errors import TransientError
-from switchboard.lost_records import MessageDropped, rebuild
 from switchboard.metrics import OUTBOX_PARKED
 from switchboard.services import get_services
 from switchboard.store import ConversationStore, StoredMessage
-from switchboard.twilio_client import ReplySender
 from tasks.publishing import PublishOutcome
 from tasks.sqs_answers import AnswerKind
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from celery import Task, chain
 
-from switchboard.conversation import (
+from switchboard.clients.sqs_admin import queue_names
+from switchboard.domain.conversation import (
     RateLimit,
     UnknownMessage,
     answer_with_apology,
@@ -19,7 +20,6 @@ from switchboard.conversation import (
 )
 from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
 from switchboard.logs import correlated
-from switchboard.queues import queue_names
 from switchboard.services import get_services
 from switchboard.settings import get_settings
 from tasks.celery import app

@@ -11,8 +11,8 @@ from celery.worker.request import Request
 from kombu.utils.uuid import uuid
 
 from switchboard.settings import get_settings
-from tasks.heartbeat import receive_count
 from tasks.owed_links import PUBLISH_ERRORS, owe
+from tasks.visibility import receive_count
 
 log = logging.getLogger(__name__)
 

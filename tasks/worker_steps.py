@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from celery import bootsteps
 
-from switchboard.queues import sqs_client
+from switchboard.clients.sqs_admin import sqs_client
 from switchboard.services import get_services
-from tasks.heartbeat import VisibilityHeartbeat, heartbeat_client
-from tasks.metrics import serve_worker_metrics
-from tasks.safety import ensure_safe
+from tasks.startup_check import ensure_safe
+from tasks.task_metrics import serve_worker_metrics
+from tasks.visibility import VisibilityHeartbeat, heartbeat_client
 
 if TYPE_CHECKING:
     from tasks.outbox_relay import OutboxRelay

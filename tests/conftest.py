@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.processes import REPO_ROOT
+from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.settings import Settings, get_settings
-from tests.harness.moto_server import ExternalSqs, MotoServer
 from tests.harness.pipeline import Stack, make_stack
-from tests.harness.processes import REPO_ROOT
-from tests.harness.redis_keys import delete_keys_with_prefix
 from tests.harness.standins import RunningStandin, start_openai, start_twilio
 
 
@@ -124,11 +124,11 @@ def pipeline_env(
 
 def _init_queues() -> None:
     try:
-        from switchboard.queues import init_queues
+        from switchboard.clients.sqs_admin import init_queues
     except ModuleNotFoundError as exc:
-        if exc.name != "switchboard.queues":
+        if exc.name != "switchboard.clients.sqs_admin":
             raise
-        # TODO(core): remove this guard once switchboard.queues exists; until then kombu creates queues itself.
+        # TODO(core): remove this guard once switchboard.clients.sqs_admin exists; until then kombu creates queues itself.
         return
     init_queues(get_settings())
 

@@ -8,10 +8,10 @@ from flask import Flask
 from prometheus_client import CollectorRegistry
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from switchboard.health import QueueWatch
+from switchboard.clients.sqs_admin import queue_names, sqs_client
 from switchboard.logs import configure_logging
-from switchboard.metrics_collectors import BacklogCollector, QueueDepthCollector
-from switchboard.queues import queue_names, sqs_client
+from switchboard.operations.health import QueueWatch
+from switchboard.operations.queue_metrics import BacklogCollector, QueueDepthCollector
 from switchboard.services import build_store
 from switchboard.settings import check_web_settings, get_settings
 from switchboard.store import ConversationStore

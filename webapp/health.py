@@ -9,7 +9,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, request
 from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from switchboard.health import web_readiness
+from switchboard.operations.health import web_readiness
 from switchboard.settings import Settings
 
 bp = Blueprint("health", __name__)

@@ -9,8 +9,8 @@ import time
 from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from switchboard.acceptance import Outcome, StoreUnavailable, accept
-from switchboard.inbound import InboundMessage, MalformedMessage
+from switchboard.domain.acceptance import Outcome, StoreUnavailable, accept
+from switchboard.domain.inbound import InboundMessage, MalformedMessage
 from switchboard.logs import correlated
 from switchboard.metrics import WEBHOOK_LATENCY, WEBHOOK_REQUESTS
 from webapp.signature import require_twilio_signature
@@ -43,7 +43,7 @@ def _publisher():  # type: ignore[no-untyped-def]
 
 
 def _direct_processor():  # type: ignore[no-untyped-def]
-    from switchboard.direct import process_now
+    from switchboard.domain.direct import process_now
 
     return process_now
 

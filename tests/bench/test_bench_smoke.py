@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.processes import REPO_ROOT
+from localdev.processes import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

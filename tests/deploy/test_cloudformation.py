@@ -19,12 +19,12 @@ import boto3
 import pytest
 import yaml
 
-from switchboard.queues import STAGES, sqs_client
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.polling import wait_for
+from localdev.processes import REPO_ROOT
+from switchboard.clients.sqs_admin import STAGES, sqs_client
 from switchboard.settings import Settings, load_settings
-from tasks.safety import check_queues, inspect_queues
-from tests.harness.moto_server import ExternalSqs, MotoServer
-from tests.harness.polling import wait_for
-from tests.harness.processes import REPO_ROOT
+from tasks.startup_check import check_queues, inspect_queues
 
 pytestmark = pytest.mark.integration
 
@@ -160,7 +160,12 @@ def test_the_worker_safety_check_accepts_the_stacks_queues(moto: MotoServer | Ex
     assert len(check_queues(sqs_client(other), other)) == len(STAGES)
 
 
-def test_the_template_defaults_match_the_settings_defaults(moto: MotoServer | ExternalSqs, deploy: Deploy) -> None:
+def test_the_template_defaults_match_the_settings_defaults(
+    moto: MotoServer | ExternalSqs, deploy: Deploy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The session's pipeline environment (tests/conftest.py) sets a short visibility timeout; the defaults are meant.
+    monkeypatch.delenv("SQS_VISIBILITY_TIMEOUT", raising=False)
+    monkeypatch.delenv("SQS_MAX_RECEIVE_COUNT", raising=False)
     stack = deploy()
     settings = _settings(moto.endpoint_url, stack["QueuePrefix"])
     assert (settings.sqs_visibility_timeout, settings.sqs_max_receive_count) == (60, 5)

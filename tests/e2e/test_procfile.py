@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.procfile import procfile_commands, procfile_env, procfile_process
+from localdev.polling import wait_for
+from localdev.processes import WORKER_READY, ManagedProcess, free_port
+from localdev.procfile import procfile_commands, procfile_env, procfile_process
 from tests.harness.pipeline import Stack, WebhookSender, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import WORKER_READY, ManagedProcess, free_port
 
 pytestmark = pytest.mark.integration
 

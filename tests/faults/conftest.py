@@ -12,14 +12,13 @@ from typing import Any
 
 import pytest
 
-from switchboard.health import queue_depths
-from switchboard.queues import queue_names, sqs_client
+from localdev.polling import wait_for
+from localdev.processes import REPO_ROOT
+from localdev.standins.openai_api import last_user_text
+from switchboard.clients.sqs_admin import queue_depths, queue_names, sqs_client
 from switchboard.services import build_store
-from switchboard.standins.openai_api import last_user_text
 from switchboard.store import ConversationStore
 from tests.harness.pipeline import Stack
-from tests.harness.polling import wait_for
-from tests.harness.processes import REPO_ROOT
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ from typing import Any
 import boto3
 import redis
 
-from switchboard.health import queue_depths
-from switchboard.queues import queue_names
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess, free_port
+from switchboard.clients.sqs_admin import queue_depths, queue_names
 from switchboard.settings import Settings
 from switchboard.store import ConversationStore, HistoryLimits
 from tests.harness.pipeline import Stack
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess, free_port
 
 # The webhook's publish is bounded by PUBLISH_TIMEOUT_SECONDS (3 s); this is a bound, not a benchmark.
 WEBHOOK_BOUND_SECONDS = 8.0

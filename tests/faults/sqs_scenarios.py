@@ -13,11 +13,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess
 from tests.faults.outage_support import tally, wait_until_settled
 from tests.harness import sqs_faults
 from tests.harness.pipeline import Stack, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess
 from tests.harness.sqs_proxy import Rule, SqsProxy
 
 RECEIVE_DELETE_VISIBILITY = ("ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.commands import RATE_LIMITED_TEXT
+from localdev.polling import wait_for
+from localdev.processes import free_port, start_gunicorn
+from switchboard.domain.user_commands import RATE_LIMITED_TEXT
 from tests.faults.outage_support import messages_in_stage_queues, sends_to, store_for, wait_until_settled
 from tests.harness.pipeline import BOT_NUMBER, Stack, WebhookSender, new_message_sid, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import free_port, start_gunicorn
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from localdev.processes import REPO_ROOT
+from switchboard.clients.twilio_client import ReplySender
 from switchboard.services import build_store
-from switchboard.twilio_client import ReplySender
 from tests.faults.outage_support import wait_until_settled
 from tests.harness.pipeline import BOT_NUMBER, Stack, new_message_sid, new_user
-from tests.harness.processes import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 

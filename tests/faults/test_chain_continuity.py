@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.polling import wait_for
+from localdev.processes import start_worker
 from switchboard.store import ConversationStore
 from tests.faults.conftest import echo, replies_by_user, store_for, tally, wait_until_drained
-from tests.harness.moto_server import ExternalSqs, MotoServer
 from tests.harness.pipeline import Stack, new_message_sid, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import start_worker
 from tests.harness.sqs_faults import THROTTLING
 from tests.harness.sqs_proxy import SqsProxy
 

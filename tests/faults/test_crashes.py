@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
+from localdev.polling import wait_for
 from tests.faults.conftest import (
     assert_no_more_replies,
     completions_for,
@@ -17,7 +18,6 @@ from tests.faults.conftest import (
     wait_until_drained,
 )
 from tests.harness.pipeline import Stack, new_user
-from tests.harness.polling import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.conversation import APOLOGY
-from switchboard.health import queue_depths
-from switchboard.queues import queue_names, sqs_client
+from localdev.polling import wait_for
+from switchboard.clients.sqs_admin import queue_depths, queue_names, sqs_client
+from switchboard.domain.conversation import APOLOGY
 from switchboard.store import ConversationStore
 from tests.faults.conftest import (
     assert_no_more_replies,
@@ -20,7 +20,6 @@ from tests.faults.conftest import (
     wait_until_drained,
 )
 from tests.harness.pipeline import Stack, new_message_sid, new_user
-from tests.harness.polling import wait_for
 
 pytestmark = pytest.mark.integration
 

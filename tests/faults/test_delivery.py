@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from localdev.polling import wait_for
 from tests.faults.conftest import (
     assert_no_more_replies,
     completions_for,
@@ -20,7 +21,6 @@ from tests.faults.conftest import (
     wait_until_drained,
 )
 from tests.harness.pipeline import Stack, new_message_sid, new_user
-from tests.harness.polling import wait_for
 
 pytestmark = pytest.mark.integration
 

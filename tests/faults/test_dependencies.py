@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.conversation import APOLOGY
-from switchboard.splitting import split_message
-from switchboard.standins.openai_api import last_user_text, long_answer
+from localdev.polling import wait_for
+from localdev.processes import free_port
+from localdev.redis_keys import delete_keys_with_prefix
+from localdev.standins.openai_api import last_user_text, long_answer
+from switchboard.domain.conversation import APOLOGY
+from switchboard.domain.splitting import split_message
 from tests.faults.outage_support import (
     WEBHOOK_BOUND_SECONDS,
     RedisServer,
@@ -21,9 +24,6 @@ from tests.faults.outage_support import (
     wait_until_settled,
 )
 from tests.harness.pipeline import Stack, make_stack, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import free_port
-from tests.harness.redis_keys import delete_keys_with_prefix
 from tests.harness.standins import RunningStandin
 
 pytestmark = pytest.mark.integration

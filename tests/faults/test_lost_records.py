@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
+from localdev.polling import wait_for
 from tests.faults.conftest import echo, replies_by_user, store_for, tally, wait_until_drained
 from tests.harness.pipeline import BOT_NUMBER, Stack, new_message_sid, new_user
-from tests.harness.polling import wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.queues import init_queues
+from localdev.moto_server import MotoServer
+from switchboard.clients.sqs_admin import init_queues
 from tests.faults.outage_support import (
     WEBHOOK_BOUND_SECONDS,
     HangingBroker,
@@ -17,7 +18,6 @@ from tests.faults.outage_support import (
     timed_send,
     wait_until_settled,
 )
-from tests.harness.moto_server import MotoServer
 from tests.harness.pipeline import Stack, new_user
 
 pytestmark = pytest.mark.integration

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from localdev.moto_server import ExternalSqs, MotoServer
 from tests.faults.sqs_scenarios import SCENARIOS, Row, Scenario, run, table
-from tests.harness.moto_server import ExternalSqs, MotoServer
 from tests.harness.pipeline import make_stack
 from tests.harness.sqs_proxy import SqsProxy
 from tests.harness.standins import RunningStandin

@@ -20,8 +20,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder, encode_multipart
 from werkzeug.wrappers import Request
 
+from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.settings import Settings, get_settings, load_settings
-from tests.harness.redis_keys import delete_keys_with_prefix
 from webapp import MAX_REQUEST_BYTES, create_app
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

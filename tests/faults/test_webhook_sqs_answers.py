@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from localdev.moto_server import ExternalSqs, MotoServer
 from tests.faults.outage_support import tally, wait_until_settled
 from tests.harness import sqs_faults
-from tests.harness.moto_server import ExternalSqs, MotoServer
 from tests.harness.pipeline import make_stack, new_user
 from tests.harness.sqs_proxy import SqsProxy
 from tests.harness.standins import RunningStandin

@@ -1,1 +1,1 @@
-"""Test harness: polling, child processes (worker, gunicorn, moto) and stand-in handles for integration tests."""
+"""Test harness: the pipeline under test, stand-in handles and SQS fault injection (polling, processes and moto live in localdev/)."""

@@ -12,10 +12,11 @@ from typing import Any
 import requests
 from twilio.request_validator import RequestValidator
 
-from switchboard.queues import init_queues
-from switchboard.settings import Settings, load_settings
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess, free_port, start_gunicorn, start_worker
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess, free_port, start_gunicorn, start_worker
+from localdev.procfile import settings_for
+from switchboard.clients.sqs_admin import init_queues
+from switchboard.settings import Settings
 from tests.harness.standins import RunningStandin
 
 BOT_NUMBER = "whatsapp:+14155238886"
@@ -123,11 +124,6 @@ def isolated_env(base_env: Mapping[str, str], **overrides: str) -> dict[str, str
     env = {**base_env, "SQS_QUEUE_PREFIX": f"{base_env['SQS_QUEUE_PREFIX']}{tag}-",
            "REDIS_KEY_PREFIX": f"{base_env['REDIS_KEY_PREFIX']}{tag}:", **overrides}
     return env
-
-
-def settings_for(env: Mapping[str, str]) -> Settings:
-    fields = {name: env[name.upper()] for name in Settings.model_fields if name.upper() in env}
-    return load_settings(**fields)
 
 
 def make_stack(base_env: Mapping[str, str], twilio: RunningStandin, openai: RunningStandin, log_dir: Path,

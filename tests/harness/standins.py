@@ -9,10 +9,10 @@ import openai
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from switchboard.standins.client import StandinClient
-from switchboard.standins.openai_api import create_openai_standin
-from switchboard.standins.serving import serve_in_thread
-from switchboard.standins.twilio_api import create_twilio_standin
+from localdev.standins.client import StandinClient
+from localdev.standins.openai_api import create_openai_standin
+from localdev.standins.serving import serve_in_thread
+from localdev.standins.twilio_api import create_twilio_standin
 
 
 @dataclass

@@ -8,9 +8,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.processes import ManagedProcess
 from switchboard.settings import get_settings
-from tests.harness.moto_server import ExternalSqs, MotoServer
-from tests.harness.processes import ManagedProcess
 from tests.harness.standins import RunningStandin
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,7 @@ def test_settings_point_at_the_stand_ins_moto_and_this_runs_prefixes(
 
 
 def test_the_runs_queues_exist_in_sqs(pipeline_env: dict[str, str]) -> None:
-    pytest.importorskip("switchboard.queues")
+    pytest.importorskip("switchboard.clients.sqs_admin")
     sqs = boto3.client(
         "sqs", endpoint_url=pipeline_env["SQS_ENDPOINT_URL"], region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",

@@ -15,9 +15,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, ConnectionClosedError, ReadTimeoutError
 from botocore.parsers import QueryParser
 
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.polling import wait_for
 from tests.harness import sqs_faults
-from tests.harness.moto_server import ExternalSqs, MotoServer
-from tests.harness.polling import wait_for
 from tests.harness.sqs_proxy import SqsProxy
 
 pytestmark = pytest.mark.integration

@@ -7,13 +7,12 @@ from typing import Any
 import boto3
 import redis
 
-from switchboard.health import queue_depths
-from switchboard.queues import queue_names
+from localdev.polling import wait_for
+from localdev.standins.openai_api import last_user_text
+from switchboard.clients.sqs_admin import queue_depths, queue_names
 from switchboard.settings import Settings
-from switchboard.standins.openai_api import last_user_text
 from switchboard.store import ConversationStore, HistoryLimits
 from tests.harness.pipeline import Stack
-from tests.harness.polling import wait_for
 
 
 def sqs_for(settings: Settings) -> Any:

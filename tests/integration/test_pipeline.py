@@ -6,13 +6,13 @@ import re
 
 import pytest
 
-from switchboard.commands import RESET_TEXT
-from switchboard.conversation import APOLOGY
+from localdev.polling import wait_for
+from localdev.standins.openai_api import long_answer
+from switchboard.domain.conversation import APOLOGY
+from switchboard.domain.splitting import TWILIO_MAX_BODY
+from switchboard.domain.user_commands import RESET_TEXT
 from switchboard.settings import DEFAULT_SYSTEM_PROMPT
-from switchboard.splitting import TWILIO_MAX_BODY
-from switchboard.standins.openai_api import long_answer
 from tests.harness.pipeline import BOT_NUMBER, Stack, new_user
-from tests.harness.polling import wait_for
 from tests.integration.observing import prompts_for, send_attempts_to, wait_until_settled
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from switchboard.queues import queue_names
+from switchboard.clients.sqs_admin import queue_names
 from tests.harness.pipeline import Stack, new_user
 from tests.integration.observing import send_attempts_to, sqs_for
 

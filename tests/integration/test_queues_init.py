@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from switchboard.queues import STAGES, init_queues, queue_names
-from tests.harness.pipeline import isolated_env, settings_for
-from tests.harness.processes import REPO_ROOT
+from localdev.processes import REPO_ROOT
+from localdev.procfile import settings_for
+from switchboard.clients.sqs_admin import STAGES, init_queues, queue_names
+from tests.harness.pipeline import isolated_env
 from tests.integration.observing import sqs_for
 
 pytestmark = pytest.mark.integration

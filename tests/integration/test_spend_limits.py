@@ -5,8 +5,8 @@ from collections.abc import Callable
 import pytest
 import requests
 
-from switchboard.commands import FLAGGED_TEXT, OVER_BUDGET_TEXT
-from switchboard.conversation import APOLOGY
+from switchboard.domain.conversation import APOLOGY
+from switchboard.domain.user_commands import FLAGGED_TEXT, OVER_BUDGET_TEXT
 from tests.harness.pipeline import Stack, new_user
 
 pytestmark = pytest.mark.integration

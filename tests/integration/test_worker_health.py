@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from switchboard.queues import queue_names
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.polling import wait_for
+from localdev.processes import free_port
+from switchboard.clients.sqs_admin import queue_names
 from switchboard.services import build_store
 from tests.harness import sqs_faults
-from tests.harness.moto_server import ExternalSqs, MotoServer
 from tests.harness.pipeline import Stack
-from tests.harness.polling import wait_for
-from tests.harness.processes import free_port
 from tests.harness.sqs_proxy import SqsProxy
 
 pytestmark = pytest.mark.integration

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from switchboard.queues import STAGES, queue_names
-from tasks.safety import inspect_queues
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess
+from switchboard.clients.sqs_admin import STAGES, queue_names
+from tasks.startup_check import inspect_queues
 from tests.harness.pipeline import Stack
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess
 from tests.integration.observing import sqs_for
 
 pytestmark = pytest.mark.integration

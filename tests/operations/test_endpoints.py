@@ -9,9 +9,9 @@ import pytest
 from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
+from localdev.polling import wait_for
 from switchboard.settings import get_settings
 from tests.harness.pipeline import WebhookSender, new_user
-from tests.harness.polling import wait_for
 from webapp import create_app
 
 pytestmark = pytest.mark.integration

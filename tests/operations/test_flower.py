@@ -11,9 +11,9 @@ from typing import Any
 import boto3
 import pytest
 
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess, free_port
 from tests.harness.pipeline import Stack, new_user
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness.polling import wait_for
-from tests.harness.processes import ManagedProcess, free_port
+from localdev.polling import wait_for
+from localdev.processes import ManagedProcess, free_port
 
 pytestmark = pytest.mark.integration
 

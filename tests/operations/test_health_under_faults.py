@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from flask import Flask
 
+from localdev.polling import wait_for
+from localdev.processes import free_port
 from switchboard.settings import ConfigError, get_settings, load_settings
-from tests.harness.polling import wait_for
-from tests.harness.processes import free_port
 from webapp import create_app
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
-from switchboard.inbound import InboundMessage
+from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore, HistoryLimits
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import redis
 
-from switchboard.inbound import InboundMessage
+from switchboard.domain.inbound import InboundMessage
 from switchboard.store import ConversationStore, HistoryLimits, StoredMessage
 
 Make = Callable[..., InboundMessage]

@@ -12,10 +12,10 @@ from prometheus_client import REGISTRY
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError
 from tasks.sqs_faults import FAULT_TTL_SECONDS, LOG_EVERY_SECONDS, Backoff, FaultReporter
-from tests.harness.redis_keys import delete_keys_with_prefix
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

@@ -15,13 +15,13 @@ from kombu import Connection, Consumer, Producer, Queue
 from kombu.asynchronous import Hub, set_event_loop
 from kombu.exceptions import OperationalError
 
+from localdev.moto_server import ExternalSqs, MotoServer
+from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError, answer_kind
 from tasks.sqs_faults import Backoff, FaultReporter
 from tasks.sqs_transport import Channel
 from tests.harness import sqs_faults
-from tests.harness.moto_server import ExternalSqs, MotoServer
-from tests.harness.redis_keys import delete_keys_with_prefix
 from tests.harness.sqs_proxy import SqsProxy
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -13,15 +13,15 @@ import redis
 from celery.worker import state
 from prometheus_client import REGISTRY
 
-from switchboard.inbound import InboundMessage
+from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import load_settings
 from switchboard.store import ConversationStore, HistoryLimits
-from tasks.heartbeat import VisibilityHeartbeat, receive_count
 from tasks.outbox_relay import OutboxRelay
 from tasks.publishing import PublishOutcome
-from tasks.safety import check_celery_config
 from tasks.sqs_answers import AnswerKind
 from tasks.sqs_transport import Channel
+from tasks.startup_check import check_celery_config
+from tasks.visibility import VisibilityHeartbeat, receive_count
 
 
 class RecordingSqs:

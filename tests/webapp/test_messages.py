@@ -9,7 +9,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
-from switchboard.inbound import InboundMessage
+from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import ConfigError
 from tests.webapp.redis_proxy import ReplySwallowingProxy
 from tests.webapp.twilio_requests import WEBHOOK_URL, HandOver, post, post_signed, sign, twilio_form

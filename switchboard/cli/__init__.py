@@ -1,0 +1,31 @@
+"""The `switchboard` command: one module per command group, registered here."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from switchboard.cli import catchup, dlq, forget, queues, status
+from switchboard.settings import ConfigError
+
+# Each module adds its subcommands to the parser; the order here is the order `--help` lists them.
+COMMAND_GROUPS = (queues, status, dlq, catchup, forget)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchboard", description="Operator tasks: queues, status, dead letters, catch-up, forgetting a person.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except ConfigError as exc:
+        print(f"switchboard: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,39 @@
+"""Direct mode (PROCESSING_MODE=direct): answer inside the web request, no queue.
+
+For small deployments without SQS. The trade-off: the webhook waits for OpenAI, so slow answers
+push Twilio's 15 s limit, and a crash mid-request loses the work in progress (the outbox relay is
+not running without a worker).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from switchboard.domain.conversation import RateLimit, answer_with_apology, deliver_reply, produce_answer, run_intake
+from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
+from switchboard.services import get_services
+
+log = logging.getLogger(__name__)
+
+
+def process_now(message_sid: str, conversation: str) -> bool:
+    """Run intake, completion and reply in this thread. True once the reply went out (or was given up)."""
+    services = get_services()
+    settings = services.settings
+    run_intake(services.store, message_sid,
+               RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds),
+               moderation=services.moderation)
+    try:
+        produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
+                       order_wait_max_seconds=0)
+    except (TransientError, PermanentError) as exc:
+        log.error("direct mode: completion failed (%s); sending the apology", exc)
+        answer_with_apology(services.store, message_sid)
+    try:
+        deliver_reply(services.store, services.replies, message_sid, order_wait_max_seconds=0)
+    except (TransientError, NotYourTurn, ConfigurationFault):
+        # Another request holds this reply's lease, or Twilio refused: the message stays unanswered
+        # in the backlog (no worker relays in direct mode), so say so loudly.
+        log.exception("direct mode: reply failed")
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Operator tools: health, queue metrics, dead letters, catch-up, forgetting a person."""

@@ -1,0 +1,47 @@
+"""delete_keys_with_prefix: removes a run's keys and nothing else."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import redis
+
+from localdev.redis_keys import delete_keys_with_prefix
+
+pytestmark = pytest.mark.integration
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_it_deletes_only_keys_with_the_prefix() -> None:
+    ours, theirs = f"sbtest-{uuid.uuid4().hex[:8]}:", f"sbtest-{uuid.uuid4().hex[:8]}:"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.set(ours + "a", 1)
+        client.hset(ours + "msg:SM1", "body", "hi")
+        client.set(theirs + "a", 1)
+
+        assert delete_keys_with_prefix(REDIS_URL, ours) == 2
+        assert client.exists(ours + "a", ours + "msg:SM1") == 0
+        assert client.exists(theirs + "a") == 1
+    finally:
+        client.delete(theirs + "a")
+        client.close()
+
+
+def test_it_treats_glob_characters_in_the_prefix_literally() -> None:
+    prefix = f"sbtest-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.set(prefix + "-x:a", 1)
+
+        assert delete_keys_with_prefix(REDIS_URL, prefix + "*:") == 0
+        assert client.exists(prefix + "-x:a") == 1
+    finally:
+        client.delete(prefix + "-x:a")
+        client.close()
+
+
+def test_it_refuses_an_empty_prefix() -> None:
+    with pytest.raises(ValueError, match="every key"):
+        delete_keys_with_prefix(REDIS_URL, "")

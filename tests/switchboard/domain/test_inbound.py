@@ -1,0 +1,133 @@
+"""InboundMessage.from_twilio_form, conversation ids, and masking phone numbers for logs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from switchboard.domain.inbound import MAX_BODY_CHARS, InboundMessage, MalformedMessage, mask_phone
+
+KEY = b"k" * 32
+
+FORM = {
+    "MessageSid": "SM" + "1" * 32,
+    "AccountSid": "AC" + "2" * 32,
+    "From": "whatsapp:+15551234567",
+    "To": "whatsapp:+15550000000",
+    "Body": "Hello",
+    "NumMedia": "0",
+}
+
+
+def parsed(key: bytes = KEY, **changes: str) -> InboundMessage:
+    return InboundMessage.from_twilio_form({**FORM, **changes}, conversation_key=key)
+
+
+def test_it_reads_the_fields_the_pipeline_uses() -> None:
+    message = InboundMessage.from_twilio_form(FORM, received_at=123.0, conversation_key=KEY)
+
+    assert (message.message_sid, message.sender, message.recipient, message.body) == (
+        FORM["MessageSid"], FORM["From"], FORM["To"], "Hello")
+    assert (message.account_sid, message.num_media, message.received_at) == (FORM["AccountSid"], 0, 123.0)
+
+
+@pytest.mark.parametrize("name", ["From", "MessageSid", "AccountSid"])
+def test_a_form_without_from_message_sid_or_account_sid_is_malformed(name: str) -> None:
+    form = {k: v for k, v in FORM.items() if k != name}
+
+    with pytest.raises(MalformedMessage, match=name):
+        InboundMessage.from_twilio_form(form, conversation_key=KEY)
+
+
+@pytest.mark.parametrize("sid", ["SM" + "a" * 32, "MM" + "0123456789abcdef" * 2])
+def test_sms_and_media_message_sids_in_twilios_shape_are_accepted(sid: str) -> None:
+    assert parsed(MessageSid=sid).message_sid == sid
+
+
+@pytest.mark.parametrize("sid", [
+    "SM" + "1" * 32 + "NumMedia0",  # a field shifted into the sid: signs like the original request
+    "SM" + "1" * 31, "SM" + "1" * 33, "SM" + "A" * 32, "MG" + "1" * 32, "sm" + "1" * 32,
+    " SM" + "1" * 32, "SM" + "1" * 16 + " " + "1" * 15, "SM" + "1" * 32 + "\n", "SM" + "1" * 200,
+])
+def test_a_message_sid_not_in_twilios_shape_is_malformed(sid: str) -> None:
+    with pytest.raises(MalformedMessage, match="MessageSid"):
+        parsed(MessageSid=sid)
+
+
+@pytest.mark.parametrize("account", ["AC" + "2" * 31, "AC" + "2" * 32 + "Body", "AC" + "F" * 32, "XX" + "2" * 32])
+def test_an_account_sid_not_in_twilios_shape_is_malformed(account: str) -> None:
+    with pytest.raises(MalformedMessage, match="AccountSid"):
+        parsed(AccountSid=account)
+
+
+def test_a_blank_from_counts_as_missing() -> None:
+    with pytest.raises(MalformedMessage, match="From"):
+        parsed(From="   ")
+
+
+def test_a_non_numeric_num_media_is_malformed() -> None:
+    with pytest.raises(MalformedMessage, match="NumMedia"):
+        parsed(NumMedia="lots")
+
+
+def test_the_user_id_prefers_external_user_id_then_wa_id_then_from() -> None:
+    assert parsed(ExternalUserId="ext-1", WaId="15551234567").user_id == "ext-1"
+    assert parsed(WaId="15551234567").user_id == "15551234567"
+    assert parsed().user_id == FORM["From"]
+
+
+def test_the_conversation_id_is_stable_and_opaque() -> None:
+    first, again = parsed(), parsed(MessageSid="SM" + "9" * 32, Body="another")
+
+    assert first.conversation_id == again.conversation_id
+    assert len(first.conversation_id) == 24
+    assert "5551234567" not in first.conversation_id
+
+
+def test_the_conversation_id_differs_per_recipient_and_per_user() -> None:
+    base = parsed().conversation_id
+
+    assert parsed(To="whatsapp:+15559999999").conversation_id != base
+    assert parsed(From="whatsapp:+15557654321").conversation_id != base
+
+
+def test_the_conversation_id_is_keyed_so_numbers_cannot_be_guessed_back_out_of_it() -> None:
+    unkeyed = hashlib.sha256(f"{FORM['To']}|{FORM['From']}".encode()).hexdigest()[:24]
+
+    assert parsed().conversation_id != unkeyed  # what anyone could compute from a guessed number
+    assert parsed(key=b"another-secret" * 3).conversation_id != parsed().conversation_id
+
+
+def test_the_conversation_id_survives_the_round_trip_through_redis_fields() -> None:
+    message = parsed()
+
+    assert InboundMessage.from_fields(message.to_fields()).conversation_id == message.conversation_id
+
+
+def test_a_record_stored_before_keyed_ids_keeps_the_id_its_conversation_keys_use() -> None:
+    fields = parsed().to_fields()
+    del fields["conversation"]
+
+    legacy = hashlib.sha256(f"{FORM['To']}|{FORM['From']}".encode()).hexdigest()[:24]
+    assert InboundMessage.from_fields(fields).conversation_id == legacy
+
+
+def test_the_body_is_truncated_to_max_body_chars() -> None:
+    assert parsed(Body="x" * (MAX_BODY_CHARS + 500)).body == "x" * MAX_BODY_CHARS
+
+
+def test_a_message_survives_the_round_trip_through_redis_fields() -> None:
+    message = parsed(NumMedia="2")
+
+    assert InboundMessage.from_fields(message.to_fields()) == message
+
+
+def test_mask_phone_keeps_the_channel_and_hides_the_middle() -> None:
+    assert mask_phone("whatsapp:+15551234567") == "whatsapp:+1555***67"
+    assert mask_phone("+15551234567") == "+1555***67"
+
+
+def test_mask_phone_hides_short_values_entirely() -> None:
+    assert mask_phone("12345") == "***"
+    assert mask_phone("sms:12345") == "sms:***"
