@@ -10,6 +10,7 @@ and it listens on 127.0.0.1 unless FLOWER_ADDRESS names another address.
 
 import os
 import sys
+from typing import NoReturn
 
 from tasks import app
 from tasks.monitoring import use_event_bus_as_broker
@@ -20,7 +21,7 @@ _OAUTH_VARIABLES = ("FLOWER_AUTH", "FLOWER_AUTH_PROVIDER", "FLOWER_OAUTH2_KEY", 
 _TRUE = ("1", "true", "yes", "on")
 
 
-def _refuse(reason: str) -> None:
+def _refuse(reason: str) -> NoReturn:
     # Raised while Flower parses this file, before it binds a port: the message is the last line it prints.
     print(f"flower: refusing to start: {reason}", file=sys.stderr)
     raise SystemExit(2)

@@ -263,7 +263,7 @@ class ConversationStore:
         """MessageSids accepted at least `older_than_seconds` ago and still not known to be queued."""
         cutoff = time.time() - older_than_seconds
         sids = self.redis.zrangebyscore(self._key("outbox"), "-inf", cutoff, start=0, num=limit)
-        return [_text(sid) for sid in sids]  # type: ignore[arg-type]
+        return _members(sids)
 
     def outbox_size(self) -> int:
         return int(self.redis.zcard(self._key("outbox")))
@@ -468,11 +468,11 @@ class ConversationStore:
         deliveries = []
         for sid in sids:
             fields = self.redis.hgetall(self._key("msg", sid))
-            deliveries += [_text(v) for k, v in fields.items() if _text(k).startswith("part:")]  # type: ignore[union-attr]
+            deliveries += [_text(v) for k, v in fields.items() if _text(k).startswith("part:")]
         limit_keys = [k for pattern in (self._key("rate", conversation, "*"), self._key("spend", conversation, "*"))
                       for k in self.redis.scan_iter(match=pattern, count=500)]
         history = self._conv(conversation, "history")
-        turns = int(self.redis.llen(history))  # type: ignore[arg-type]
+        turns = int(self.redis.llen(history))
         with self.redis.pipeline() as pipe:
             for sid in sids:
                 pipe.delete(self._key("msg", sid))
@@ -533,7 +533,7 @@ class ConversationStore:
         raw = self.redis.hget(self._key("outbox-owed"), message_sid)
         if raw is None:
             return None
-        stage, _, generation = _text(raw).partition(":")  # type: ignore[arg-type]
+        stage, _, generation = _text(raw).partition(":")
         return stage, generation
 
     def outbox_clear(self, message_sid: str, published: tuple[str, str] | None) -> bool:
@@ -551,7 +551,7 @@ class ConversationStore:
 
     def parked(self) -> list[str]:
         sids = self.redis.zrange(self._key("outbox-parked"), 0, -1)
-        return [_text(sid) for sid in sids]  # type: ignore[arg-type,union-attr]
+        return _members(sids)
 
     def unpark(self, message_sid: str) -> bool:
         """Put a parked entry back in the outbox (after its cause is fixed); False if it was not parked."""

@@ -1,6 +1,5 @@
-"""Celery side of Switchboard: `celery -A tasks worker` finds the app here."""
+"""Celery side of Switchboard: `celery -A tasks worker` finds the app here; the task modules load in the worker only."""
 
-from tasks import pipeline, task_metrics  # noqa: F401  (registers the tasks and their metrics)
 from tasks.celery import app
 
 __all__ = ["app"]

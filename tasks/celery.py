@@ -1,4 +1,8 @@
-"""The Celery app, configured from celeryconfig.py (which derives everything from Settings)."""
+"""The Celery app, configured from celeryconfig.py; the tasks and the worker's bootstep load only in the worker.
+
+A leaf: it imports no other tasks module that would import it back (tasks.monitoring imports only
+settings). A process that only publishes (the web, the CLI) gets the app and nothing else.
+"""
 
 from typing import Any
 
@@ -9,21 +13,17 @@ from switchboard.logs import configure_logging
 from switchboard.settings import get_settings
 from tasks.monitoring import RedisEvents
 
-app = Celery("switchboard", events=RedisEvents)
+# `include` is imported by the worker at start-up (Celery's loader), not by `import tasks`.
+WORKER_MODULES = ["tasks.pipeline", "tasks.task_metrics"]
+
+app = Celery("switchboard", events=RedisEvents, include=WORKER_MODULES)
 app.config_from_object("celeryconfig")
+# By dotted path: the worker's blueprint loads the step when it builds itself, so no other process imports it.
+app.steps["worker"].add("tasks.worker_steps:ReliabilityStep")
 
 
-@setup_logging.connect
+@setup_logging.connect  # type: ignore[untyped-decorator]  # celery is untyped
 def _use_our_logging(**_: Any) -> None:
     # Connecting this signal stops Celery from installing its own handlers.
     settings = get_settings()
     configure_logging(settings.log_level, json_lines=settings.log_format == "json")
-
-
-def _add_worker_steps() -> None:
-    from tasks.worker_steps import ReliabilityStep
-
-    app.steps["worker"].add(ReliabilityStep)
-
-
-_add_worker_steps()

@@ -11,7 +11,7 @@ from typing import Any
 
 from celery.app.events import Events
 from celery.events.dispatcher import EventDispatcher
-from kombu import Connection
+from kombu.connection import Connection
 
 from switchboard.settings import get_settings
 
@@ -20,20 +20,16 @@ def event_bus_url() -> str:
     return get_settings().redis_url.get_secret_value()
 
 
-def event_exchange_name() -> str:
-    # One exchange per deployment (its key prefix), so deployments sharing a Redis see only their own.
-    return get_settings().redis_key_prefix.rstrip(":") + ".celeryev"
-
-
-class RedisEventDispatcher(EventDispatcher):
+class RedisEventDispatcher(EventDispatcher):  # type: ignore[misc]  # celery is untyped
     """Ignores the broker connection it is given and publishes on its own Redis connection."""
 
     def __init__(self, connection: Any = None, hostname: str | None = None, enabled: bool = True,
                  channel: Any = None, *args: Any, **kwargs: Any) -> None:
-        super().__init__(Connection(event_bus_url()), hostname, enabled, None, *args, **kwargs)
+        bus = Connection(event_bus_url())  # type: ignore[no-untyped-call]  # kombu: unannotated
+        super().__init__(bus, hostname, enabled, None, *args, **kwargs)
 
 
-class RedisEvents(Events):
+class RedisEvents(Events):  # type: ignore[misc]  # celery is untyped
     dispatcher_cls = "tasks.monitoring:RedisEventDispatcher"
 
 

@@ -25,6 +25,8 @@ from kombu.transport.SQS.exceptions import (
 from switchboard.logs import correlated
 from switchboard.metrics import OWED_LINKS
 from switchboard.services import get_services
+from tasks.links import stage_of
+from tasks.outbox_relay import SETTLE_SECONDS
 from tasks.sqs_answers import SqsAnswerError, answer_kind
 
 log = logging.getLogger(__name__)
@@ -35,13 +37,6 @@ PUBLISH_ERRORS: tuple[type[BaseException], ...] = (
     OperationalError, ClientError, BotoCoreError, OSError, SqsAnswerError,
     UndefinedQueueException, DoesNotExistQueueException, AccessDeniedQueueException,
 )
-
-TASK_PREFIX = "switchboard."
-
-
-def stage_of(task_name: str) -> str:
-    return task_name.removeprefix(TASK_PREFIX)
-
 
 def message_sid_of(args: Sequence[Any] | None, kwargs: Mapping[str, Any] | None) -> str:
     """The MessageSid a pipeline task's publish is for (positional in chain links, keyword in retries)."""
@@ -59,8 +54,6 @@ def owe(task_name: str, args: Sequence[Any] | None, kwargs: Mapping[str, Any] | 
 
 
 def _owe(message_sid: str, stage: str, error: BaseException) -> None:
-    from tasks.outbox_relay import SETTLE_SECONDS
-
     try:
         # Due at once: no webhook publish can be racing this one.
         generation = get_services().store.owe_link(message_sid, stage, due_at=time.time() - SETTLE_SECONDS)

@@ -9,7 +9,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from tasks.celery import app
-from tasks.pipeline import pipeline_for
+from tasks.links import pipeline_for
 from tasks.sqs_answers import AnswerKind, answer_kind
 
 log = logging.getLogger(__name__)
@@ -57,8 +57,9 @@ class Publisher:
 
     @staticmethod
     def _send(message_sid: str, conversation: str, start: str, generation: str) -> None:
-        # owe_on_failure=False: the caller's outbox entry is what keeps this message, so it must see the error.
-        pipeline_for(message_sid, conversation, start, generation).apply_async(retry=False, owe_on_failure=False)
+        # Not from inside a task, so PipelineTask.apply_async does not owe a failed publish: the caller's
+        # outbox entry is what keeps this message, so it must see the error.
+        pipeline_for(message_sid, conversation, start, generation).apply_async(retry=False)
 
 
 def open_connections(count: int = PUBLISH_THREADS, wait_seconds: float = 5.0) -> bool:

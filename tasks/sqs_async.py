@@ -18,7 +18,7 @@ from kombu.asynchronous.aws.sqs.connection import AsyncSQSConnection
 from tasks.sqs_answers import AnswerKind, SqsAnswerError, error_from_answer
 
 
-class AnswerSafeSQSConnection(AsyncSQSConnection):  # type: ignore[misc]
+class AnswerSafeSQSConnection(AsyncSQSConnection):
     def __init__(self, *args: Any, http_timeout: float = 20.0, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # kombu's default is 20 s per request whatever the long-poll wait; a hang costs only this.

@@ -18,6 +18,7 @@ from typing import Protocol
 import redis
 
 from switchboard.metrics import SQS_ERRORS, SQS_FAULT
+from switchboard.services import get_services
 from tasks.sqs_answers import AnswerKind, answer_kind, as_answer_error
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,7 @@ class Backoff:
         if kind is AnswerKind.CONFIGURATION:
             # Nothing changes in a second; ask again every few seconds so recovery is still quick.
             return self.configuration * (0.8 + 0.4 * self._rand())
-        ceiling = min(self.cap, self.first * 2 ** (failures - 1))
+        ceiling = min(self.cap, self.first * 2.0 ** (failures - 1))
         return ceiling / 2 + ceiling / 2 * self._rand()  # half fixed, half jitter: never a zero wait
 
     def succeeded(self, queue: str) -> None:
@@ -143,8 +144,6 @@ class FaultReporter:
 
 
 def _process_store() -> FaultStore:
-    from switchboard.services import get_services
-
     return get_services().store
 
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from amqp.protocol import queue_declare_ok_t
 from botocore.exceptions import BotoCoreError, ClientError
 from kombu.transport import SQS, virtual
 from kombu.transport.SQS.exceptions import DoesNotExistQueueException
-from kombu.transport.virtual.base import queue_declare_ok_t
 
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError, as_answer_error
 from tasks.sqs_async import AnswerSafeSQSConnection
@@ -31,7 +31,7 @@ from tasks.sqs_faults import Backoff, FaultReporter, process_faults
 CALL_ERRORS = (ClientError, BotoCoreError, OSError, SqsAnswerError)
 
 
-class Channel(SQS.Channel):  # type: ignore[misc]
+class Channel(SQS.Channel):
     faults_override: FaultReporter | None = None  # tests hand in their own
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -128,7 +128,8 @@ class Channel(SQS.Channel):  # type: ignore[misc]
             info = self.qos.get(delivery_tag).delivery_info
             handle, queue_url = info["sqs_message"]["ReceiptHandle"], info["sqs_queue"]
         except KeyError:
-            return super().basic_ack(delivery_tag, multiple)
+            super().basic_ack(delivery_tag, multiple)
+            return
         queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
         try:
             # A throttled delete is retried once by boto ("standard" retries, client-config).
@@ -180,7 +181,7 @@ def _check_sent(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
         raise SqsAnswerError("SendMessage", None, "EmptyAnswer", AnswerKind.TRANSIENT, "no MessageId in the answer")
 
 
-class Transport(SQS.Transport):  # type: ignore[misc]
+class Transport(SQS.Transport):
     Channel = Channel
     # A classified answer that still escapes is a broker connection error to Celery: the consumer
     # reconnects instead of the worker exiting, and a publish is retried by its retry policy.

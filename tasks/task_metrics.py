@@ -16,12 +16,12 @@ from tasks.sqs_faults import process_faults
 _started: dict[str, float] = {}
 
 
-@task_prerun.connect
+@task_prerun.connect  # type: ignore[untyped-decorator]  # celery is untyped
 def _start(task_id: str, **_: Any) -> None:
     _started[task_id] = time.perf_counter()
 
 
-@task_postrun.connect
+@task_postrun.connect  # type: ignore[untyped-decorator]  # celery is untyped
 def _finish(task_id: str, task: Any, state: str | None = None, **_: Any) -> None:
     started = _started.pop(task_id, None)
     if started is not None:
@@ -30,14 +30,14 @@ def _finish(task_id: str, task: Any, state: str | None = None, **_: Any) -> None
         TASK_RUNS.labels(task=task.name, outcome="success").inc()
 
 
-@task_retry.connect
+@task_retry.connect  # type: ignore[untyped-decorator]  # celery is untyped
 def _retry(sender: Any, reason: Any = None, **_: Any) -> None:
     cause = getattr(reason, "exc", reason)
     TASK_RUNS.labels(task=sender.name, outcome="retry").inc()
     TASK_RETRIES.labels(task=sender.name, reason="turn" if isinstance(cause, NotYourTurn) else "transient").inc()
 
 
-@task_failure.connect
+@task_failure.connect  # type: ignore[untyped-decorator]  # celery is untyped
 def _failure(sender: Any, **_: Any) -> None:
     TASK_RUNS.labels(task=sender.name, outcome="failure").inc()
 

@@ -130,10 +130,3 @@ def _sqs_handle(request: Any) -> tuple[str | None, str | None]:
     sqs_message = info.get("sqs_message") or {}
     return sqs_message.get("ReceiptHandle"), info.get("sqs_queue")
 
-
-def receive_count(request: Any) -> int:
-    """How many times SQS has handed out this message (1 on first delivery)."""
-    message = getattr(request, "message", None)
-    info = getattr(message, "delivery_info", None) or {}
-    attributes = (info.get("sqs_message") or {}).get("Attributes") or {}
-    return int(attributes.get("ApproximateReceiveCount", 1))

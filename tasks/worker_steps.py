@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from celery import bootsteps
 
 from switchboard.clients.sqs_admin import sqs_client
 from switchboard.services import get_services
+from tasks.outbox_relay import OutboxRelay
+from tasks.publishing import Publisher
 from tasks.startup_check import ensure_safe
 from tasks.task_metrics import serve_worker_metrics
 from tasks.visibility import VisibilityHeartbeat, heartbeat_client
-
-if TYPE_CHECKING:
-    from tasks.outbox_relay import OutboxRelay
 
 # A task held longer than this is presumed stuck; its message is left to time out and go elsewhere.
 MAX_HOLD_SECONDS = 15 * 60
 
 
-class ReliabilityStep(bootsteps.StartStopStep):
+class ReliabilityStep(bootsteps.StartStopStep):  # type: ignore[misc]  # celery is untyped
     def __init__(self, worker: Any, **kwargs: Any) -> None:
         super().__init__(worker, **kwargs)
         self.heartbeat: VisibilityHeartbeat | None = None
         self.relay: OutboxRelay | None = None
 
     def start(self, worker: Any) -> None:
-        # Imported here: the relay and the publisher import the tasks, which import this step.
-        from tasks.outbox_relay import OutboxRelay
-        from tasks.publishing import Publisher
-
         services = get_services()
         settings = services.settings
         sqs = sqs_client(settings)

@@ -12,6 +12,7 @@ import pytest
 from localdev.moto_server import ExternalSqs, MotoServer
 from localdev.processes import REPO_ROOT
 from localdev.redis_keys import delete_keys_with_prefix
+from switchboard.clients.sqs_admin import init_queues
 from switchboard.settings import Settings, get_settings
 from tests.harness.pipeline import Stack, make_stack
 from tests.harness.standins import RunningStandin, start_openai, start_twilio
@@ -114,24 +115,12 @@ def pipeline_env(
         for name, value in env.items():
             patch.setenv(name, value)
         get_settings.cache_clear()
-        _init_queues()
+        init_queues(get_settings())
         try:
             yield env
         finally:
             delete_keys_with_prefix(env["REDIS_URL"], env["REDIS_KEY_PREFIX"])
     get_settings.cache_clear()
-
-
-def _init_queues() -> None:
-    try:
-        from switchboard.clients.sqs_admin import init_queues
-    except ModuleNotFoundError as exc:
-        if exc.name != "switchboard.clients.sqs_admin":
-            raise
-        # TODO(core): remove this guard once switchboard.clients.sqs_admin exists; until then kombu creates queues itself.
-        return
-    init_queues(get_settings())
-
 
 
 @pytest.fixture

@@ -15,6 +15,9 @@ from switchboard.operations.queue_metrics import BacklogCollector, QueueDepthCol
 from switchboard.services import build_store
 from switchboard.settings import check_web_settings, get_settings
 from switchboard.store import ConversationStore
+from webapp.health import bp as health_bp
+from webapp.messages import bp as messages_bp
+from webapp.status import bp as status_bp
 
 MAX_REQUEST_BYTES = 64 * 1024  # a Twilio message webhook is a few KB; anything bigger is not Twilio
 
@@ -42,10 +45,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
-
-    from webapp.health import bp as health_bp
-    from webapp.messages import bp as messages_bp
-    from webapp.status import bp as status_bp
 
     app.register_blueprint(health_bp)
     app.register_blueprint(messages_bp)

@@ -33,7 +33,7 @@ def metrics() -> Response:
     # Under gunicorn each worker process counts on its own; the multiprocess collector adds them up.
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         process_registry = CollectorRegistry()
-        MultiProcessCollector(process_registry)
+        MultiProcessCollector(process_registry)  # type: ignore[no-untyped-call]  # prometheus_client leaves its __init__ unannotated
     else:
         process_registry = REGISTRY
     body = generate_latest(process_registry) + generate_latest(current_app.config["GAUGES"])

@@ -10,9 +10,11 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from switchboard.domain.acceptance import Outcome, StoreUnavailable, accept
+from switchboard.domain.direct import process_now
 from switchboard.domain.inbound import InboundMessage, MalformedMessage
 from switchboard.logs import correlated
 from switchboard.metrics import WEBHOOK_LATENCY, WEBHOOK_REQUESTS
+from tasks.publishing import Publisher
 from webapp.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -36,16 +38,8 @@ def _count(response: Response) -> Response:
 
 
 @functools.cache
-def _publisher():  # type: ignore[no-untyped-def]
-    from tasks.publishing import Publisher
-
+def _publisher() -> Publisher:
     return Publisher(current_app.config["SETTINGS"].publish_timeout_seconds)
-
-
-def _direct_processor():  # type: ignore[no-untyped-def]
-    from switchboard.domain.direct import process_now
-
-    return process_now
 
 
 @bp.post("/twilio/messages")
@@ -60,13 +54,15 @@ def inbound_message() -> Response:
         abort(403, description="message is for another Twilio account")
     with correlated(message.message_sid):
         hand_over = current_app.config.get("HAND_OVER") or (
-            _publisher().publish if settings.processing_mode == "queue" else _direct_processor()
+            _publisher().publish if settings.processing_mode == "queue" else process_now
         )
         try:
             outcome = accept(current_app.config["STORE"], message, hand_over)
         except StoreUnavailable:
             log.error("Redis unavailable; answering 503 so Twilio uses the fallback URL")
             abort(503)
+        if outcome is Outcome.QUEUED and settings.processing_mode == "direct":
+            outcome = Outcome.PROCESSED  # handed over to process_now, which answered within this request
         g.webhook_outcome = outcome.value
         log.info("inbound message %s", outcome.value)
     return Response(str(MessagingResponse()), status=200, mimetype="text/xml")

@@ -5,17 +5,23 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import ParamSpec, TypeVar
 
 from flask import abort, current_app, request
 from twilio.request_validator import SIGNATURE_SETTINGS_HEADER, RequestValidator, get_signature_algorithm
 
+from switchboard.settings import Settings
+
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def public_url() -> str:
     """The URL Twilio signed: PUBLIC_BASE_URL + path?query when set, else the (proxy-fixed) request URL."""
-    base = current_app.config["SETTINGS"].public_base_url
+    settings: Settings = current_app.config["SETTINGS"]
+    base = settings.public_base_url
     if base is None:
         return request.url
     query = request.query_string.decode()
@@ -25,7 +31,7 @@ def public_url() -> str:
 def _signing_secret_and_algorithm() -> tuple[str, str] | None:
     """Without the settings header: the auth token, HMAC-SHA1. With it (a Twilio Webhook Setting
     signing with a SharedKey): our shared key secret and the header's algorithm (HMAC-SHA256)."""
-    settings = current_app.config["SETTINGS"]
+    settings: Settings = current_app.config["SETTINGS"]
     header = request.headers.get(SIGNATURE_SETTINGS_HEADER)
     if header is None:
         return settings.twilio_auth_token.get_secret_value(), "HMAC_SHA1"
@@ -36,9 +42,9 @@ def _signing_secret_and_algorithm() -> tuple[str, str] | None:
     return settings.twilio_webhook_shared_key_secret.get_secret_value(), get_signature_algorithm(header)
 
 
-def require_twilio_signature(view: Callable[..., Any]) -> Callable[..., Any]:
+def require_twilio_signature(view: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(view)
-    def checked(*args: Any, **kwargs: Any) -> Any:
+    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
         signature = request.headers.get("X-Twilio-Signature", "")
         # Twilio signs every value of a repeated field; the validator reads them via getlist().
         params = request.form

@@ -5,19 +5,23 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import UTC, datetime
-from typing import Any
+
+from switchboard.operations.catchup import (
+    CatchupRefused,
+    Decision,
+    catch_up,
+    check_since,
+    numbers_to_answer,
+    plan,
+    table,
+)
+
+# Imported inside the command below, not here: services (the Twilio and OpenAI SDKs) and, only with
+# --yes, tasks.publishing (Celery) would slow `switchboard --help` and every other command (each
+# command module loads to build the parser).
 
 
 def _catchup(args: argparse.Namespace) -> int:
-    from switchboard.operations.catchup import (
-        CatchupRefused,
-        Decision,
-        catch_up,
-        check_since,
-        numbers_to_answer,
-        plan,
-        table,
-    )
     from switchboard.services import get_services
 
     services = get_services()
@@ -44,7 +48,7 @@ def _catchup(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     catchup = commands.add_parser("catchup", help="accept inbound messages Twilio has that we never accepted")
     catchup.add_argument("--since", required=True, help="ISO date or time, UTC unless it says otherwise")
     catchup.add_argument("--to", action="append",

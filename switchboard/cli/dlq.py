@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
 
+from switchboard.clients.sqs_admin import queue_names, sqs_client
 from switchboard.settings import get_settings
+
+# Imported inside the command below, not here: operations.dead_letters (through services, the Twilio and OpenAI SDKs)
+# would slow `switchboard --help` and every other command (each command module loads to build
+# the parser).
 
 
 def _dlq(args: argparse.Namespace) -> int:
-    from switchboard.clients.sqs_admin import queue_names, sqs_client
     from switchboard.operations.dead_letters import peek, redrive_letters, release
 
     settings = get_settings()
@@ -32,7 +35,7 @@ def _dlq(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     dlq = commands.add_parser("dlq", help="see and replay messages that failed every attempt")
     dlq.add_argument("action", choices=["list", "redrive"])
     dlq.add_argument("--limit", type=int, default=100)

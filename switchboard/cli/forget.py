@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
+from switchboard.domain.inbound import mask_phone
+from switchboard.domain.privacy import conversations_of, forget, user_ids_of
+from switchboard.metrics import FORGET_REQUESTS
 from switchboard.settings import get_settings
+
+# Imported inside the command below, not here: services (the Twilio and OpenAI SDKs)
+# would slow `switchboard --help` and every other command (each command module loads to build
+# the parser).
 
 
 def _forget(args: argparse.Namespace) -> int:
-    from switchboard.domain.inbound import mask_phone
-    from switchboard.domain.privacy import conversations_of, forget, user_ids_of
-    from switchboard.metrics import FORGET_REQUESTS
     from switchboard.services import build_store
 
     settings = get_settings()
@@ -29,7 +32,7 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     forget = commands.add_parser(
         "forget", help="delete every message, history turn, delivery record and limit stored about a person")
     forget.add_argument("number", help="their number: +15551234567, whatsapp:+15551234567 or a WaId")

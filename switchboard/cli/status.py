@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
+from switchboard.clients.sqs_admin import queue_depths, queue_names, sqs_client
+from switchboard.operations.health import backlog, readiness
 from switchboard.settings import get_settings
+
+# Imported inside each command below, not here: services (the Twilio and OpenAI SDKs)
+# would slow `switchboard --help` and every other command (each command module loads to build
+# the parser).
 
 
 def _status(_: argparse.Namespace) -> int:
-    from switchboard.clients.sqs_admin import queue_depths, queue_names, sqs_client
-    from switchboard.operations.health import backlog, readiness
     from switchboard.services import build_store
 
     settings = get_settings()
@@ -52,7 +55,7 @@ def _message(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(commands: Any) -> None:
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     status = commands.add_parser("status", help="readiness, queue depths and backlog (exit 1 when not ready)")
     status.set_defaults(run=_status)
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 
 from switchboard.settings import SQS_STAGE_RETENTION_SECONDS, Settings
+
+if TYPE_CHECKING:  # boto3-stubs' SQS client type; without the stubs installed mypy takes it as Any
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.literals import QueueAttributeNameType
 
 log = logging.getLogger(__name__)
 
@@ -19,9 +23,9 @@ STAGES = ("intake", "complete", "reply")
 # High-throughput FIFO: SQS's quotas apply per message group (one per conversation) instead of per
 # queue, which in normal mode caps each action at 300 calls per second. Groups and deduplication ids
 # are both derived from the message, so deduplicating within a group loses nothing.
-HIGH_THROUGHPUT_FIFO = {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
+HIGH_THROUGHPUT_FIFO: dict[QueueAttributeNameType, str] = {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
 # Encrypted at rest with SQS-owned keys: no KMS key, policy or permission to manage.
-SQS_MANAGED_ENCRYPTION = {"SqsManagedSseEnabled": "true"}
+SQS_MANAGED_ENCRYPTION: dict[QueueAttributeNameType, str] = {"SqsManagedSseEnabled": "true"}
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def queue_names(settings: Settings) -> QueueNames:
     return QueueNames(prefix=settings.sqs_queue_prefix, fifo=settings.sqs_fifo)
 
 
-def sqs_client(settings: Settings, connect_timeout: float = 2, read_timeout: float = 25) -> Any:
+def sqs_client(settings: Settings, connect_timeout: float = 2, read_timeout: float = 25) -> SQSClient:
     """A boto3 SQS client for the configured endpoint (AWS when SQS_ENDPOINT_URL is unset)."""
     secret = settings.aws_secret_access_key
     return boto3.client(
@@ -70,7 +74,7 @@ class QueueDepth:
     delayed: int
 
 
-def queue_depths(sqs: Any, names: QueueNames) -> list[QueueDepth]:
+def queue_depths(sqs: SQSClient, names: QueueNames) -> list[QueueDepth]:
     """Approximate counts from GetQueueAttributes for every stage queue and dead-letter queue."""
     depths = []
     for stage in STAGES:
@@ -89,7 +93,7 @@ def queue_depths(sqs: Any, names: QueueNames) -> list[QueueDepth]:
     return depths
 
 
-def init_queues(settings: Settings, client: Any | None = None) -> list[str]:
+def init_queues(settings: Settings, client: SQSClient | None = None) -> list[str]:
     """Create every queue and its dead-letter queue, or bring their attributes up to date. Idempotent."""
     client = client or sqs_client(settings)
     names = queue_names(settings)
@@ -113,7 +117,7 @@ def init_queues(settings: Settings, client: Any | None = None) -> list[str]:
     return urls
 
 
-def _ensure(client: Any, name: str, fifo: bool, attributes: dict[str, str]) -> str:
+def _ensure(client: SQSClient, name: str, fifo: bool, attributes: dict[QueueAttributeNameType, str]) -> str:
     attributes = {**attributes, **SQS_MANAGED_ENCRYPTION}
     if fifo:
         # Deduplication ids are set per message (from MessageSid), so content-based dedup stays off.

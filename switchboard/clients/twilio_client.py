@@ -130,7 +130,9 @@ class ReplySender:
         lookup that failed is never taken for "Twilio has no such message".
         """
         try:
-            return self.client.messages(message_sid).fetch()
+            # The SDK is untyped (Any); callers read the instance by attribute, so it is handed on as object.
+            instance: object = self.client.messages(message_sid).fetch()
+            return instance
         except (TwilioRestException, TwilioServiceException) as exc:
             if exc.status == 404:
                 return None

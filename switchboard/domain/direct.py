@@ -26,6 +26,11 @@ def process_now(message_sid: str, conversation: str) -> bool:
     try:
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
                        order_wait_max_seconds=0)
+    except NotYourTurn:
+        # Another request (Twilio's retry of this webhook, or the first try still waiting for
+        # OpenAI) holds the answer's lease: it answers, this one only acknowledges.
+        log.info("direct mode: another request is answering this message")
+        return False
     except (TransientError, PermanentError) as exc:
         log.error("direct mode: completion failed (%s); sending the apology", exc)
         answer_with_apology(services.store, message_sid)

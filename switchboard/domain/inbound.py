@@ -9,6 +9,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from switchboard.settings import get_settings
+
 MAX_BODY_CHARS = 4096
 # Twilio's shapes, lowercase hex as Twilio issues them. Checked before anything is stored: the
 # signature joins names and values with no separator, so "MessageSid=<sid>NumMedia0" without
@@ -46,8 +48,6 @@ class InboundMessage:
         if not ACCOUNT_SID.fullmatch(form["AccountSid"]):
             raise MalformedMessage("AccountSid is not a Twilio account SID")
         if conversation_key is None:
-            from switchboard.settings import get_settings
-
             conversation_key = get_settings().conversation_key()
         sender = form["From"].strip()
         try:

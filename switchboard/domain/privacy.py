@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from switchboard.domain.inbound import InboundMessage, conversation_id_for
+from switchboard.settings import get_settings
 from switchboard.store import ConversationStore, StoredMessage
 
 
@@ -21,8 +22,6 @@ def user_ids_of(number: str) -> set[str]:
 def conversations_of(user_ids: Iterable[str], our_numbers: Iterable[str], key: bytes | None = None) -> set[str]:
     """Every conversation id the user can have with our numbers, keyed ids and the unkeyed ones of old records."""
     if key is None:
-        from switchboard.settings import get_settings
-
         key = get_settings().conversation_key()
     found = set()
     for recipient in our_numbers:

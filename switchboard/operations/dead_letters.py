@@ -6,11 +6,17 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from switchboard.clients.sqs_admin import STAGES, QueueNames
+from switchboard.clients.sqs_fifo import fifo_options
 from switchboard.domain.conversation import APOLOGY
+from switchboard.services import build_store
+from switchboard.settings import get_settings
 from switchboard.store import ConversationStore
+
+if TYPE_CHECKING:  # boto3-stubs' SQS client type; without the stubs installed mypy takes it as Any
+    from mypy_boto3_sqs import SQSClient
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ def describe(raw_body: str) -> tuple[str, str]:
     return task, kwargs.get("message_sid") or (args[0] if args else "?")
 
 
-def peek(sqs: Any, names: QueueNames, limit: int = 100) -> list[DeadLetter]:
+def peek(sqs: SQSClient, names: QueueNames, limit: int = 100) -> list[DeadLetter]:
     """List what sits in every dead-letter queue. Receiving hides each message for 30 s."""
     found: list[DeadLetter] = []
     for stage in STAGES:
@@ -64,7 +70,7 @@ def peek(sqs: Any, names: QueueNames, limit: int = 100) -> list[DeadLetter]:
     return found
 
 
-def release(sqs: Any, names: QueueNames, letters: list[DeadLetter]) -> None:
+def release(sqs: SQSClient, names: QueueNames, letters: list[DeadLetter]) -> None:
     """Make peeked dead letters visible again at once, so the next `list` or `redrive` sees them."""
     for letter in letters:
         url = sqs.get_queue_url(QueueName=names.in_sqs(names.dead_letter(letter.stage)))["QueueUrl"]
@@ -86,12 +92,12 @@ class Redriven:
         return line
 
 
-def redrive(sqs: Any, names: QueueNames, letters: list[DeadLetter], store: ConversationStore | None = None) -> int:
+def redrive(sqs: SQSClient, names: QueueNames, letters: list[DeadLetter], store: ConversationStore | None = None) -> int:
     """Send each dead letter back to its stage's queue (see redrive_letters); returns how many."""
     return redrive_letters(sqs, names, letters, store).moved
 
 
-def redrive_letters(sqs: Any, names: QueueNames, letters: list[DeadLetter],
+def redrive_letters(sqs: SQSClient, names: QueueNames, letters: list[DeadLetter],
                     store: ConversationStore | None = None) -> Redriven:
     """Send each dead letter back to its stage's queue, then delete it from the dead-letter queue.
 
@@ -100,19 +106,15 @@ def redrive_letters(sqs: Any, names: QueueNames, letters: list[DeadLetter],
     fixed the user gets the real answer as a follow-up; if it fails again, nothing more is sent.
     """
     if store is None:
-        from switchboard.services import build_store
-        from switchboard.settings import get_settings
-
         store = build_store(get_settings())
     moved = follow_ups = 0
     for letter in letters:
         if store.reopen_for_follow_up(letter.message_sid, APOLOGY):
             follow_ups += 1
         target = sqs.get_queue_url(QueueName=names.in_sqs(names.stage(letter.stage)))["QueueUrl"]
-        options: dict[str, str] = {}
-        if names.fifo:
-            options = {"MessageGroupId": letter.group or "default",
-                       "MessageDeduplicationId": f"redrive-{uuid.uuid4().hex}"}
+        # The letter's own group (its conversation); a fresh deduplication id, or SQS would drop the replay.
+        options = fifo_options(names.fifo, letter.message_sid, letter.group or "default",
+                               f"redrive-{uuid.uuid4().hex}")
         sqs.send_message(QueueUrl=target, MessageBody=letter.body, **options)
         source = sqs.get_queue_url(QueueName=names.in_sqs(names.dead_letter(letter.stage)))["QueueUrl"]
         sqs.delete_message(QueueUrl=source, ReceiptHandle=letter.receipt_handle)

@@ -7,7 +7,7 @@ import os
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 import redis
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,10 +15,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from switchboard.clients.sqs_admin import STAGES, QueueDepth, QueueNames, queue_depths
 from switchboard.store import ConversationStore
 
+if TYPE_CHECKING:  # boto3-stubs' SQS client type; without the stubs installed mypy takes it as Any
+    from mypy_boto3_sqs import SQSClient
+
 log = logging.getLogger(__name__)
 
 
-def readiness(store: ConversationStore, sqs: Any, names: QueueNames) -> dict[str, str]:
+def readiness(store: ConversationStore, sqs: SQSClient, names: QueueNames) -> dict[str, str]:
     """'ok' or the reason, per dependency; ready when every value is 'ok'."""
     checks = {}
     try:
@@ -65,7 +68,7 @@ class QueueWatch:
     would starve the webhook's threads. Failures are snapshots too, so they are cached alike.
     """
 
-    def __init__(self, sqs: Any, names: QueueNames, interval_seconds: float = 15.0) -> None:
+    def __init__(self, sqs: SQSClient, names: QueueNames, interval_seconds: float = 15.0) -> None:
         self._sqs = sqs
         self._names = names
         self.interval_seconds = interval_seconds

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 # (as after SQS's five-minute deduplication window, or a redrive).
 REPUBLISH = """
 import sys
-from tasks.pipeline import pipeline_for
+from tasks.links import pipeline_for
 message_sid, conversation, mode = sys.argv[1:4]
 chain = pipeline_for(message_sid, conversation)
 if mode == "fresh":

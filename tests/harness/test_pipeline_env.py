@@ -33,7 +33,6 @@ def test_settings_point_at_the_stand_ins_moto_and_this_runs_prefixes(
 
 
 def test_the_runs_queues_exist_in_sqs(pipeline_env: dict[str, str]) -> None:
-    pytest.importorskip("switchboard.clients.sqs_admin")
     sqs = boto3.client(
         "sqs", endpoint_url=pipeline_env["SQS_ENDPOINT_URL"], region_name="us-east-1",
         aws_access_key_id="testing", aws_secret_access_key="testing",

@@ -13,7 +13,6 @@ pytestmark = pytest.mark.integration
 
 
 def test_start_worker_returns_once_the_worker_logged_ready(pipeline_env: dict[str, str], log_dir: Path) -> None:
-    pytest.importorskip("tasks")
     worker = start_worker(pipeline_env, concurrency=2, log_dir=log_dir)
     try:
         assert worker.is_running()
@@ -23,7 +22,6 @@ def test_start_worker_returns_once_the_worker_logged_ready(pipeline_env: dict[st
 
 
 def test_start_gunicorn_returns_once_healthz_answers(pipeline_env: dict[str, str], log_dir: Path) -> None:
-    pytest.importorskip("webapp")
     port = free_port()
     web = start_gunicorn(pipeline_env, port, log_dir=log_dir)
     try:

@@ -32,7 +32,7 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
 
 def links() -> list:  # type: ignore[type-arg]
     """The chain's signatures; imported late so that the `env` fixture's settings are in place."""
-    from tasks.pipeline import pipeline_for
+    from tasks.links import pipeline_for
 
     return list(pipeline_for(SID, CONVERSATION).tasks)
 
@@ -56,7 +56,7 @@ def test_every_link_has_its_fifo_queue_group_and_deduplication_id(env: pytest.Mo
 def test_an_owed_chain_starts_at_its_stage_with_deduplication_ids_of_its_own_generation(
     env: pytest.MonkeyPatch,
 ) -> None:
-    from tasks.pipeline import pipeline_for
+    from tasks.links import pipeline_for
 
     chain = list(pipeline_for(SID, CONVERSATION, start="complete", generation="g1").tasks)
 
@@ -81,7 +81,7 @@ def test_importing_tasks_and_building_a_chain_connects_nowhere() -> None:
         "socket.socket.connect = socket.socket.connect_ex = refuse\n"
         "socket.create_connection = refuse\n"
         "import tasks\n"
-        "from tasks.pipeline import pipeline_for\n"
+        "from tasks.links import pipeline_for\n"
         "pipeline_for('SM1', 'conversation')\n"
         "tasks.app.conf.broker_url\n"
     )
@@ -99,7 +99,7 @@ def test_importing_tasks_and_building_a_chain_connects_nowhere() -> None:
 
 
 def samples(attempt: int, retry_after: float | None = None, cap: float | None = 20.0) -> list[float]:
-    from tasks.retrying import backoff_seconds
+    from tasks.backoff import backoff_seconds
 
     return [backoff_seconds(attempt, retry_after, cap) for _ in range(200)]
 
@@ -124,3 +124,32 @@ def test_the_default_cap_is_a_third_of_the_visibility_timeout(env: pytest.Monkey
 
     assert all(delay <= 10.0 for delay in samples(10, cap=None))
     assert samples(0, retry_after=60.0, cap=None) == [10.0] * 200
+
+
+def test_a_process_that_only_publishes_loads_no_task_module_and_no_worker_part() -> None:
+    script = (
+        "import sys\n"
+        "import celeryconfig\n"
+        "assert not [m for m in sys.modules if m.startswith('tasks')], 'celeryconfig loaded the app it configures'\n"
+        "from tasks.publishing import Publisher\n"
+        "from tasks.links import pipeline_for\n"
+        "pipeline_for('SM1', 'conversation')\n"
+        "loaded = {'tasks.pipeline', 'tasks.pipeline_task', 'tasks.worker_steps', 'tasks.visibility',\n"
+        "          'tasks.outbox_relay', 'tasks.owed_links', 'tasks.task_metrics'} & set(sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k.lower() not in Settings.model_fields}
+    env.update(REQUIRED, PYTHONPATH=str(REPO_ROOT), SQS_ENDPOINT_URL="http://127.0.0.1:1",
+               REDIS_URL="redis://127.0.0.1:1/0")
+
+    done = subprocess.run([sys.executable, "-c", script], env=env, cwd=REPO_ROOT, capture_output=True, text=True,
+                          timeout=60)
+
+    assert done.returncode == 0, done.stderr
+
+
+def test_the_worker_loads_the_tasks_and_its_reliability_step(env: pytest.MonkeyPatch) -> None:
+    from tasks.celery import WORKER_MODULES, app  # late: the app reads Settings as it is configured
+
+    assert set(WORKER_MODULES) <= set(app.loader.default_modules)
+    assert "tasks.worker_steps:ReliabilityStep" in app.steps["worker"]

@@ -17,11 +17,12 @@ from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import load_settings
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.outbox_relay import OutboxRelay
+from tasks.pipeline_task import receive_count
 from tasks.publishing import PublishOutcome
 from tasks.sqs_answers import AnswerKind
 from tasks.sqs_transport import Channel
 from tasks.startup_check import check_celery_config
-from tasks.visibility import VisibilityHeartbeat, receive_count
+from tasks.visibility import VisibilityHeartbeat
 
 
 class RecordingSqs:

@@ -99,9 +99,8 @@ def test_every_value_of_a_repeated_field_is_signed(client: FlaskClient) -> None:
 
 
 def _vectors() -> dict[str, Any]:
-    shared = Path(__file__).resolve().parents[2].parent / "shared" / VECTORS_NAME
-    path = shared if shared.is_file() else Path(__file__).with_name(VECTORS_NAME)
-    return json.loads(path.read_text(encoding="utf-8"))
+    # The repository's own copy of the vectors Twilio publishes for RequestValidator.
+    return json.loads(Path(__file__).with_name(VECTORS_NAME).read_text(encoding="utf-8"))
 
 
 VECTORS = _vectors()
@@ -142,13 +141,6 @@ def test_twilios_duplicate_values_vector_is_valid() -> None:
     assert not validate(case["url"], params, one_character_changed(case["signature"]))
     params.add("Digits", "9999")
     assert not validate(case["url"], params, case["signature"])
-
-
-def test_the_vectors_copy_kept_for_ci_matches_the_shared_file() -> None:
-    copy = Path(__file__).with_name(VECTORS_NAME)
-
-    assert json.loads(copy.read_text(encoding="utf-8")) == VECTORS
-
 
 
 # --- Twilio's SharedKey signatures (X-Twilio-Webhooks-Signature-Settings, HMAC-SHA256) -------------
