@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     order_wait_max_seconds: int = Field(default=300, ge=1)
     rate_limit_messages: int = Field(default=20, ge=1)
     rate_limit_window_seconds: int = Field(default=60, ge=1)
+    # Messages from one user this close together are answered once, after the last (0: each on its own).
+    burst_window_seconds: float = Field(default=2.0, ge=0, le=30)
+    burst_max_messages: int = Field(default=10, ge=1, le=50)
+    # Whether the model is told the user's WhatsApp ProfileName.
+    use_profile_name: bool = True
 
     # Spend, moderation and privacy (issue 9); a budget or cap of 0 means no limit
     completion_budget_per_minute: int = Field(default=300, ge=0)  # completions, all senders together

@@ -12,8 +12,12 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 | conv:{conversation}:replied | string | highest seq whose reply is finished                     | history TTL    |
 | conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
 | rate:{conversation}:{window}| string | messages received in one rate-limit window              | the window     |
-| conv:{conversation}:messages| zset   | the conversation's MessageSids by seq (set at intake),  | the longer of  |
+| conv:{conversation}:messages| zset   | the conversation's MessageSids by seq (set at accept),  | the longer of  |
 |                             |        | so `forget` finds a person's records                    | history/message|
+| conv:{c}:last-inbound       | string | when the user last wrote (Unix time): the WhatsApp      | the longer of  |
+|                             |        | 24-hour window is counted from it                       | history/message|
+| optout:{conversation}       | string | the user sent STOP (when): nothing more is sent to them | none           |
+|                             |        | and no model is called for them until START             |                |
 | spend:{conv}:day:{YYYYMMDD} | string | completions granted to the conversation that UTC day    | to day end     |
 | spend:{conv}:notice:{why}   | string | the one over-limit notice was given (why: sender-cap,   | day end / 60 s |
 |                             |        | over-budget)                                            |                |
@@ -81,6 +85,10 @@ redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[5], seq, 'EX', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[6], seq, ARGV[3])
+redis.call('EXPIRE', KEYS[6], ARGV[1])
+local last = tonumber(redis.call('GET', KEYS[7]) or '0')
+if tonumber(ARGV[2]) > last then redis.call('SET', KEYS[7], ARGV[2], 'EX', ARGV[1]) end
 return {seq, 1, 1}
 """
 
@@ -169,6 +177,9 @@ class StoredMessage:
     replied: bool = False
     sent_parts: dict[int, str] = field(default_factory=dict)
     intake_result: str | None = None
+    transcripts: dict[int, str] = field(default_factory=dict)  # voice note i's transcript, made once
+    answered_by: str | None = None  # a later message of the same burst whose reply answered this one
+    undelivered: str | None = None  # why no reply went out (opted-out, outside-window, a Twilio refusal)
 
     @property
     def conversation(self) -> str:
@@ -248,7 +259,9 @@ class ConversationStore:
         limits = self.limits
         seq, new, in_outbox = self._accept(
             keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
-                  self._key("outbox"), self._key("unanswered"), self._key("claim", message.message_sid)],
+                  self._key("outbox"), self._key("unanswered"), self._key("claim", message.message_sid),
+                  self._conv(message.conversation_id, "messages"),
+                  self._conv(message.conversation_id, "last-inbound")],
             # The seq counter outlives every record that carries one of its numbers.
             args=[max(limits.ttl_seconds, limits.message_ttl_seconds), now, message.message_sid,
                   limits.message_ttl_seconds, limits.claim_ttl_seconds, *fields],
@@ -292,6 +305,7 @@ class ConversationStore:
             return None
         data = {_text(k): _text(v) for k, v in raw.items()}
         parts = {int(k.split(":", 1)[1]): v for k, v in data.items() if k.startswith("part:")}
+        transcripts = {int(k.split(":", 1)[1]): v for k, v in data.items() if k.startswith("transcript:")}
         return StoredMessage(
             inbound=InboundMessage.from_fields(data),
             seq=int(data["seq"]),
@@ -299,11 +313,40 @@ class ConversationStore:
             replied="replied_at" in data,
             sent_parts=parts,
             intake_result=data.get("intake"),
+            transcripts=transcripts,
+            answered_by=data.get("answered_by"),
+            undelivered=data.get("undelivered"),
         )
 
     def history(self, conversation: str) -> list[dict[str, str]]:
         turns = self.redis.lrange(self._conv(conversation, "history"), 0, -1)
         return [json.loads(t) for t in turns]
+
+    def sid_at(self, conversation: str, seq: int) -> str | None:
+        """The MessageSid the conversation's message `seq` was accepted as (None: no such message, or forgotten)."""
+        found = _members(self.redis.zrangebyscore(self._conv(conversation, "messages"), seq, seq, start=0, num=1))
+        return found[0] if found else None
+
+    def last_seq(self, conversation: str) -> int:
+        """The newest seq given to the conversation: a message accepted after `seq` has a higher one."""
+        return int(self.redis.get(self._conv(conversation, "seq")) or 0)
+
+    def last_inbound_at(self, conversation: str) -> float | None:
+        """When the user last wrote to us (the WhatsApp 24-hour window starts there); None when unknown."""
+        value = self.redis.get(self._conv(conversation, "last-inbound"))
+        return float(value) if value is not None else None
+
+    # --- opt-out (STOP / START): one flag per conversation, kept until the user opts back in -----
+
+    def set_opted_out(self, conversation: str, opted_out: bool, now: float | None = None) -> bool:
+        """Record STOP (True) or START (False); returns whether this changed the state."""
+        key = self._key("optout", conversation)
+        if opted_out:
+            return bool(self.redis.set(key, time.time() if now is None else now, nx=True))
+        return bool(self.redis.delete(key))
+
+    def is_opted_out(self, conversation: str) -> bool:
+        return bool(self.redis.exists(self._key("optout", conversation)))
 
     def answered_upto(self, conversation: str) -> int:
         return int(self.redis.get(self._conv(conversation, "answered")) or 0)
@@ -487,7 +530,8 @@ class ConversationStore:
                 pipe.delete(*limit_keys)
             pipe.delete(history)
             if before_seq is None:
-                pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages")))
+                pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages",
+                                                                     "last-inbound")))
             pipe.execute()
         if before_seq is not None:
             self._raise_progress(keys=[self._conv(conversation, "answered"), self._conv(conversation, "replied")],

@@ -103,6 +103,8 @@ def pipeline_env(
         "SQS_VISIBILITY_TIMEOUT": "12",
         "OPENAI_TIMEOUT_SECONDS": "3",
         "TWILIO_TIMEOUT_SECONDS": "3",
+        # Bursts off unless a test turns them on (tests/harness/pipeline.py says why).
+        "BURST_WINDOW_SECONDS": "0",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),
     }
     with pytest.MonkeyPatch.context() as patch:

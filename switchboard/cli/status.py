@@ -48,6 +48,10 @@ def _message(args: argparse.Namespace) -> int:
         return 1
     print(f"conversation {message.conversation}  seq {message.seq}  intake {message.intake_result or '-'}")
     print(f"answered {'yes' if message.answer is not None else 'no'}  replied {'yes' if message.replied else 'no'}")
+    if message.answered_by:
+        print(f"answered together with later messages of its burst, by the reply to {message.answered_by}")
+    if message.undelivered:
+        print(f"reply not sent: {message.undelivered}")
     for index, outbound_sid in sorted(message.sent_parts.items()):
         delivery = store.delivery(outbound_sid)
         print(f"part {index}: {outbound_sid} {delivery.get('status', 'no status yet')} "

@@ -162,6 +162,7 @@ def test_every_key_the_store_writes_expires_except_the_outbox(
     conv = f"conv:{stored.conversation}:"
     assert {name for name in ttls if not name.startswith("rate:")} == {
         f"msg:{stored.inbound.message_sid}", f"claim:{stored.inbound.message_sid}", conv + "seq", conv + "answered",
-        conv + "replied", conv + "history", "outbox", "relay-lock", "delivery:SM-out"}
+        conv + "replied", conv + "history", conv + "messages", conv + "last-inbound", "outbox", "relay-lock",
+        "delivery:SM-out"}
     assert ttls.pop("outbox") == -1
     assert all(ttl > 0 for ttl in ttls.values()), ttls

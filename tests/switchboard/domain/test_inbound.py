@@ -118,7 +118,11 @@ def test_the_body_is_truncated_to_max_body_chars() -> None:
 
 
 def test_a_message_survives_the_round_trip_through_redis_fields() -> None:
-    message = parsed(NumMedia="2")
+    message = parsed(NumMedia="2", MediaUrl0="https://api.twilio.com/m/ME1", MediaContentType0="image/jpeg",
+                     MediaUrl1="https://api.twilio.com/m/ME2", MediaContentType1="audio/ogg",
+                     Latitude="52.52", Longitude="13.405", Address="Unter den Linden", Label="Office",
+                     ButtonText="Yes", ButtonPayload="confirm", ReferralHeadline="Register now",
+                     OriginalRepliedMessageSid="SM" + "a" * 32, ProfileName="Ada", MessageType="Image")
 
     assert InboundMessage.from_fields(message.to_fields()) == message
 

@@ -1,0 +1,95 @@
+"""Intake: classify a message (chat, command, over a limit, flagged) and record the result once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from switchboard.clients.openai_client import ModerationClient
+from switchboard.domain.privacy import forget_sender
+from switchboard.domain.turns import UnknownMessage, load
+from switchboard.domain.user_commands import Command, classify, forget_text
+from switchboard.errors import TransientError
+from switchboard.metrics import COMPLETIONS_REFUSED, FORGET_REQUESTS, MODERATION_CHECKS
+from switchboard.store import ConversationStore, StoredMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    messages: int
+    window_seconds: int
+
+
+def run_intake(store: ConversationStore, message_sid: str, rate_limit: RateLimit | None = None,
+               moderation: ModerationClient | None = None) -> Command:
+    """Classify the message (chat, command, over a limit, flagged) and record the result once.
+
+    Every check that guards a paid model call happens here, before the completion step: the
+    sender's rate limit, then the spend budgets (charged once per message), then moderation.
+    """
+    message = load(store, message_sid)
+    if message.intake_result is not None:
+        return Command(message.intake_result)
+    command = classify(message.inbound.body, message.inbound.num_media)
+    if rate_limit is not None:
+        count = store.count_message_in_window(message.conversation, rate_limit.window_seconds)
+        if count == rate_limit.messages + 1:
+            command = Command.RATE_LIMITED
+        elif count > rate_limit.messages + 1:
+            command = Command.IGNORED
+    if command is Command.FORGET:
+        return _forget_on_request(store, message)
+    if command is Command.CHAT:
+        command = _screen(store, message, moderation)
+    stored = store.settle_intake(message, command.value, drop_body=command in _TEXT_NOT_KEPT)
+    if stored is None:
+        raise UnknownMessage(f"message {message_sid} is not in the store")
+    if store.text_retention_seconds is not None:
+        # Each intake sweeps a few texts past MESSAGE_BODY_RETENTION_SECONDS, so busy deployments need no timer.
+        store.remove_old_texts(store.text_retention_seconds)
+    return Command(stored)
+
+
+# --- spend, moderation and /forget at intake (issue 9) ------------------------------------------------
+
+# Messages that get no completion because of a limit or a flag keep no text: it is never needed.
+_TEXT_NOT_KEPT = frozenset({Command.RATE_LIMITED, Command.IGNORED, Command.OVER_BUDGET, Command.SENDER_CAP,
+                            Command.FLAGGED, Command.FORGET})
+_REFUSALS = {"sender-cap": Command.SENDER_CAP, "over-budget": Command.OVER_BUDGET, "quiet": Command.IGNORED}
+
+
+def _screen(store: ConversationStore, message: StoredMessage, moderation: ModerationClient | None) -> Command:
+    """A chat message may cost a completion only within the budgets and, when moderation is on, unflagged."""
+    decision = store.charge_completion(message)
+    if decision == "missing":
+        raise UnknownMessage(f"message {message.inbound.message_sid} is not in the store")
+    if decision != "granted":
+        COMPLETIONS_REFUSED.labels(reason=decision).inc()
+        log.warning("intake: no completion for seq %s (%s)", message.seq, decision)
+        return _REFUSALS[decision]
+    if moderation is None:
+        return Command.CHAT
+    try:
+        flagged = moderation.is_flagged(message.inbound.body)
+    except TransientError as exc:
+        # Moderation is a screen in front of OpenAI's own safeguards, not the only one: while it is
+        # down, answering beats holding every user's message (counted, so an operator sees it).
+        MODERATION_CHECKS.labels(outcome="unavailable").inc()
+        log.warning("intake: moderation unavailable (%s); answering unchecked", exc)
+        return Command.CHAT
+    MODERATION_CHECKS.labels(outcome="flagged" if flagged else "passed").inc()
+    return Command.FLAGGED if flagged else Command.CHAT
+
+
+def _forget_on_request(store: ConversationStore, message: StoredMessage) -> Command:
+    """/forget: delete first, then record the request (so a redelivery after a crash deletes again)."""
+    counts = forget_sender(store, message)
+    stored = store.settle_intake(message, Command.FORGET.value, drop_body=True)
+    if stored is None:
+        raise UnknownMessage(f"message {message.inbound.message_sid} is not in the store")
+    if stored == Command.FORGET.value:
+        FORGET_REQUESTS.labels(source="user").inc()
+        store.record_answer(message, forget_text(counts), turns=[])
+    return Command(stored)
