@@ -2,6 +2,8 @@
 
 Each line is posted to the webhook exactly as Twilio would post it (signed with the auth token);
 replies are read back from the local Twilio stand-in, which received them from the worker.
+`/voice FILE`, `/photo FILE [caption]`, `/file FILE [caption]` and `/location LAT,LON [label]` send
+media (uploaded to the stand-in, which serves it as Twilio does) or a location (localdev/chat_lines.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import TextIO
 import requests
 from twilio.request_validator import RequestValidator
 
+from localdev.chat_lines import USAGE, BadLine, Outgoing, parse_line, webhook_fields
 from localdev.standins.client import StandinClient
 
 BOT_NUMBER = "whatsapp:+14155238886"
@@ -35,15 +38,27 @@ class ChatSession:
 
     def send(self, text: str) -> int:
         """Post one signed webhook; returns the HTTP status the webhook answered."""
+        return self.send_outgoing(Outgoing(text))
+
+    def send_line(self, line: str) -> int:
+        """Send what a typed line asks for (text, media, a location); raises BadLine for a bad command."""
+        return self.send_outgoing(parse_line(line))
+
+    def send_outgoing(self, outgoing: Outgoing) -> int:
+        message_sid, media_url = "SM" + uuid.uuid4().hex, None
+        if outgoing.attachment is not None:
+            # The stand-in keeps the file behind an API URL, as Twilio keeps a WhatsApp user's media.
+            uploaded = self.standin.upload_media(outgoing.attachment.read_bytes(), outgoing.content_type)
+            message_sid, media_url = uploaded["message_sid"], uploaded["url"]
         form = {
-            "MessageSid": "SM" + uuid.uuid4().hex,
+            "MessageSid": message_sid,
             "AccountSid": self.account_sid,
             "From": self.user,
             "To": BOT_NUMBER,
-            "Body": text,
-            "NumMedia": "0",
+            "Body": outgoing.body,
             "WaId": self.user.removeprefix("whatsapp:").lstrip("+"),
             "ProfileName": "Local user",
+            **webhook_fields(outgoing, media_url),
         }
         signature = self.validator.compute_signature(self.webhook_url, form)
         response = requests.post(self.webhook_url, data=form, headers={"X-Twilio-Signature": signature}, timeout=20)
@@ -74,6 +89,8 @@ class ChatSession:
 
         threading.Thread(target=watch, name="chat-replies", daemon=True).start()
         interactive = lines.isatty()
+        if interactive:
+            print(USAGE, file=self.out, flush=True)
         try:
             while True:
                 if interactive:
@@ -85,7 +102,11 @@ class ChatSession:
                 if not text:
                     continue
                 before = self._reply_count
-                status = self.send(text)
+                try:
+                    status = self.send_line(text)
+                except BadLine as exc:
+                    print(f"({exc})", file=self.out, flush=True)
+                    continue
                 if status != 200:
                     print(f"(webhook answered {status})", file=self.out, flush=True)
                     continue

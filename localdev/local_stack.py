@@ -96,6 +96,9 @@ class LocalStack:
             self._spawn("twilio", [sys.executable, "-m", "localdev.standins", "twilio", "--port", str(TWILIO_PORT)])
             self.env["TWILIO_API_BASE_URL"] = f"http://127.0.0.1:{TWILIO_PORT}"
             _wait_for_port(TWILIO_PORT, "Twilio stand-in (.run/twilio.log)")
+            # The stand-in's media URLs redirect to its own media host, as Twilio's go to its CDN (issue 11).
+            self.env.setdefault("TWILIO_MEDIA_REDIRECT_HOSTS", requests.get(
+                f"{self.env['TWILIO_API_BASE_URL']}/_standin/media-host", timeout=5).json()["host"])
         if "OPENAI_API_KEY" not in self.env:
             self._spawn("openai", [sys.executable, "-m", "localdev.standins", "openai", "--offline",
                                    "--port", str(OPENAI_PORT)])

@@ -18,7 +18,15 @@ class PermanentError(Exception):
 
 
 class NotYourTurn(Exception):
-    """An earlier message of the same conversation is not finished yet; try again shortly."""
+    """An earlier message of the same conversation is not finished yet; try again shortly.
+
+    `retry_after` says when there is something to look at again (a burst's quiet window ends in
+    1.4 s); None means "shortly" (the task's TURN_WAIT_SECONDS).
+    """
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ConfigurationFault(Exception):

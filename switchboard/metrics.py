@@ -67,3 +67,41 @@ MODERATION_CHECKS = Counter(
 FORGET_REQUESTS = Counter(
     "switchboard_forget_requests", "Requests to delete what is stored about a person, by source (user, operator)",
     ["source"])
+
+# --- opt-out at intake (issue 11: switchboard/domain/opt_out.py) ------------------------------------------
+OPT_OUTS = Counter(
+    "switchboard_opt_outs", "Opt-out state changes a user's message made (STOP: change=out, START: change=in), "
+    "by channel (whatsapp, sms)", ["channel", "change"])
+OPTED_OUT_MESSAGES = Counter(
+    "switchboard_opted_out_messages", "Messages from opted-out users, recorded but neither answered nor sent "
+    "to the model, by channel", ["channel"])
+
+# --- media (issue 11: switchboard/domain/media.py) ------------------------------------------------------
+MEDIA_ITEMS = Counter(
+    "switchboard_media_items", "Media items of messages being answered, by kind (audio, image, pdf, video, other) "
+    "and outcome (read, cached: a stored transcript, failed: a note says why, unreadable: a type not taken, "
+    "off: MEDIA_ENABLED=false, retry: a transient failure the step retries)", ["kind", "outcome"])
+
+# --- WhatsApp delivery (issue 11: switchboard/domain/delivery.py, switchboard/clients/twilio_typing.py) ------
+TYPING_INDICATORS = Counter(
+    "switchboard_typing_indicators", "Typing indicators asked of Twilio while an answer is written, by outcome "
+    "(shown, refused: Twilio answered with an error, unreachable: a timeout or connection error, stale: not "
+    "sent because it waited too long for a thread, off: WHATSAPP_TYPING_INDICATOR=false, error: a bug, logged)",
+    ["outcome"])
+REPLIES_UNDELIVERED = Counter(
+    "switchboard_replies_undelivered", "Replies not sent, by reason (outside-window: the 24-hour window closed "
+    "and no template is configured; template-refused: Twilio refused the template; opted-out: the user sent STOP, "
+    "or Twilio answered 21610)", ["reason"])
+TEMPLATE_REPLIES = Counter(
+    "switchboard_template_replies", "Replies sent as the WhatsApp template because the 24-hour window had closed, "
+    "by cause (window: by our clock, 63016: Twilio refused the free-form message)", ["cause"])
+PART_ORDER = Counter(
+    "switchboard_part_order", "Parts after the first of a WhatsApp answer, by what let them go (sent: Twilio "
+    "reported the previous part sent, failed: it reported it failed, wait-ran-out: PART_ORDER_WAIT_SECONDS passed "
+    "without a report)", ["after"])
+
+# --- history folded into a running summary (issue 11: switchboard/domain/summaries.py) --------------------
+HISTORY_FOLDS = Counter(
+    "switchboard_history_folds", "Folds of the turns that overflowed a history into its running summary, by "
+    "outcome (folded; discarded: another run, a /reset or a forget ended it first; dropped: the summary could "
+    "not be made, so the old summary was kept and the turns dropped)", ["outcome"])

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import redis
 
+from switchboard.clients.media_reader import MediaReader
 from switchboard.clients.openai_client import CompletionClient, ModerationClient
 from switchboard.clients.twilio_client import ReplySender
 from switchboard.settings import Settings, get_settings
@@ -20,6 +21,7 @@ class Services:
     completions: CompletionClient
     replies: ReplySender
     moderation: ModerationClient | None = None  # OPENAI_MODERATION: pass to run_intake
+    media: MediaReader | None = None  # voice notes, photos, PDFs (MEDIA_ENABLED): pass to produce_answer
 
 
 def build_store(settings: Settings) -> ConversationStore:
@@ -30,8 +32,12 @@ def build_store(settings: Settings) -> ConversationStore:
         health_check_interval=30,
     )
     limits = HistoryLimits(
-        settings.history_max_turns, settings.history_max_chars, settings.history_ttl_seconds,
+        settings.history_max_turns, settings.history_max_chars or 0, settings.history_ttl_seconds,
         message_ttl_seconds=settings.message_ttl_seconds, claim_ttl_seconds=settings.message_claim_ttl_seconds,
+        # The history's token budget and folding into a summary (issue 11; 0 chars: no bound in characters).
+        # Folding needs the worker's summary task: direct mode, which has no worker, drops the overflow.
+        max_tokens=settings.history_max_tokens,
+        summarize=settings.history_summary and settings.processing_mode == "queue",
     )
     spend = SpendLimits(settings.completion_budget_per_minute, settings.completion_budget_per_day,
                         settings.sender_daily_cap)
@@ -48,4 +54,5 @@ def get_services() -> Services:
         completions=CompletionClient.from_settings(settings),
         replies=ReplySender.from_settings(settings),
         moderation=ModerationClient.from_settings(settings),
+        media=MediaReader.from_settings(settings),
     )

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import re
+import string
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from switchboard.tokens import context_window, count_text, known_window
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant answering over WhatsApp and SMS. "
@@ -64,6 +68,18 @@ class Settings(BaseSettings):
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    # --- WhatsApp delivery (issue 11): typing indicator, the 24-hour window's template, parts in order ---
+    # Show "typing…" (which also marks the user's message read) while an answer is written; best effort.
+    whatsapp_typing_indicator: bool = True
+    # The Content template (HX…) a reply goes out as once the 24-hour window has closed; unset: not sent.
+    whatsapp_template_content_sid: str | None = Field(default=None, pattern=r"^HX[0-9a-fA-F]{32}$")
+    # The template's ContentVariables as a JSON object; values may use {answer} and {profile_name}.
+    whatsapp_template_variables: str = '{"1": "{answer}"}'
+    # Longest wait for Twilio to report a part sent before the next part goes anyway (0: no waiting).
+    part_order_wait_seconds: float = Field(default=30.0, ge=0, le=600)
+    # Twilio's Messaging API host (typing indicator). Unset: Twilio's, or TWILIO_API_BASE_URL's when that is
+    # not Twilio's (a local stand-in answers both).
+    twilio_messaging_base_url: str | None = None
 
     # OpenAI
     openai_api_key: SecretStr
@@ -94,7 +110,15 @@ class Settings(BaseSettings):
 
     # Conversation
     history_max_turns: int = Field(default=20, ge=1)
-    history_max_chars: int = Field(default=8000, ge=100)
+    # History budget (issue 11). HISTORY_MAX_CHARS, kept for older configurations, is unset by default;
+    # when set it is an extra bound on the stored history, and the tighter of it and the tokens wins.
+    history_max_chars: int | None = Field(default=None, ge=100)
+    # Estimated tokens (switchboard/tokens.py) of the summary, kept history and new message in a prompt.
+    history_max_tokens: int = Field(default=3000, ge=200)
+    # true: turns past the budget are folded into a running summary by a background model call; false: dropped.
+    history_summary: bool = True
+    # The summary's cap in estimated tokens; it sits inside HISTORY_MAX_TOKENS, so at most half of it.
+    history_summary_max_tokens: int = Field(default=300, ge=50)
     history_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=60)
     # A message's record; must outlive its stay on SQS plus the longest outbox wait (checked below).
     message_ttl_seconds: int = Field(default=7 * DAY, ge=60)
@@ -121,6 +145,22 @@ class Settings(BaseSettings):
     openai_moderation_model: str = "omni-moderation-latest"
     # Unset: message text lives as long as its record and the history. Set: at most this long.
     message_body_retention_seconds: int | None = Field(default=None, ge=600)
+
+    # Media: voice notes, photos and PDFs, fetched from Twilio and read (issue 11)
+    # false: nothing is downloaded; the model is told a voice note or photo could not be read.
+    media_enabled: bool = True
+    # Where Twilio's media URLs may redirect (host, *.domain, optionally :port); no credentials go there.
+    twilio_media_redirect_hosts: str = "*.twiliocdn.com,s3-external-1.amazonaws.com"
+    # The largest file downloaded. WhatsApp caps audio at 16 MB; OpenAI transcribes at most 25 MB.
+    media_max_bytes: int = Field(default=16 * 1024 * 1024, ge=1024, le=25 * 1024 * 1024)
+    # Content types the bot reads (comma-separated); anything else gets the "what I can take" answer.
+    media_content_types: str = ("audio/ogg,audio/mpeg,audio/mp4,audio/wav,audio/webm,"
+                                "image/jpeg,image/png,image/webp,application/pdf")
+    # Connect and read timeout of each media request; a whole download gets at most three times this.
+    media_timeout_seconds: float = Field(default=10.0, gt=0)
+    openai_transcription_model: str = "gpt-4o-mini-transcribe"  # whisper-1 works too
+    # true: an answer to a voice note starts with 'I heard: "…"', so a mis-hearing shows.
+    voice_echo_transcript: bool = False
 
     # Web
     public_base_url: str | None = None
@@ -202,6 +242,61 @@ class Settings(BaseSettings):
     def served_numbers(self) -> tuple[str, ...]:
         return tuple(_split_numbers(self.twilio_numbers))
 
+    # --- media hosts and types (issue 11) ------------------------------------------------------------------
+    @field_validator("twilio_media_redirect_hosts")
+    @classmethod
+    def _hosts_are_hosts(cls, value: str) -> str:
+        bad = [h for h in _split_lower(value) if not re.fullmatch(r"(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*(:\d{1,5})?", h)]
+        if bad:
+            raise ValueError(f"not a host, *.domain or host:port: {', '.join(bad)}")
+        return value
+
+    @field_validator("media_content_types")
+    @classmethod
+    def _types_are_content_types(cls, value: str) -> str:
+        bad = [t for t in _split_lower(value) if not re.fullmatch(r"[a-z0-9][a-z0-9.+-]*/([a-z0-9][a-z0-9.+-]*|\*)", t)]
+        if bad:
+            raise ValueError(f"not content types (type/subtype or type/*): {', '.join(bad)}")
+        return value
+
+    @property
+    def media_redirect_hosts(self) -> tuple[str, ...]:
+        return tuple(_split_lower(self.twilio_media_redirect_hosts))
+
+    @property
+    def media_types(self) -> frozenset[str]:
+        """MEDIA_CONTENT_TYPES as a set, for switchboard.domain.media.can_read."""
+        return frozenset(_split_lower(self.media_content_types))
+
+    def readable_media(self) -> frozenset[str]:
+        """What intake treats as media the bot can take: none while MEDIA_ENABLED is off (the polite answer)."""
+        return self.media_types if self.media_enabled else frozenset()
+
+    # --- history budget (issue 11): it must fit the model's context window ---------------------------------
+    @field_validator("history_max_chars", mode="before")
+    @classmethod
+    def _empty_max_chars_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value  # `.env.example` lists it empty
+
+    @model_validator(mode="after")
+    def _history_fits_the_model(self) -> Settings:
+        problems = []
+        window = context_window(self.openai_model)
+        prompt = count_text(self.system_prompt_text())
+        if prompt + self.history_max_tokens + self.openai_max_output_tokens > window:
+            problems.append(
+                f"HISTORY_MAX_TOKENS: {self.history_max_tokens} plus OPENAI_MAX_OUTPUT_TOKENS "
+                f"{self.openai_max_output_tokens} and the system prompt (about {prompt}) do not fit the context "
+                f"window of OPENAI_MODEL {self.openai_model} ({window} tokens"
+                + ("" if known_window(self.openai_model) else ", assumed for a model switchboard/tokens.py does not know")
+                + ")")
+        if self.history_summary_max_tokens > self.history_max_tokens // 2:
+            problems.append(f"HISTORY_SUMMARY_MAX_TOKENS: at most half of HISTORY_MAX_TOKENS "
+                            f"({self.history_max_tokens // 2}), so recent turns keep room beside the summary")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
     @field_validator("message_body_retention_seconds", mode="before")
     @classmethod
     def _empty_retention_is_unset(cls, value: object) -> object:
@@ -214,6 +309,43 @@ class Settings(BaseSettings):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    # --- WhatsApp delivery (issue 11) ----------------------------------------------------------------------
+    @field_validator("whatsapp_template_content_sid", "twilio_messaging_base_url", mode="before")
+    @classmethod
+    def _blank_delivery_setting_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("twilio_messaging_base_url")
+    @classmethod
+    def _messaging_url_is_safe(cls, value: str | None) -> str | None:
+        # The typing indicator carries our credentials, as every API call does (see twilio_api_base_url).
+        if value is not None:
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValueError("must be an http(s) URL")
+            if parts.scheme == "http" and not is_loopback_url(value):
+                raise ValueError("plain http is allowed only for a loopback host; use https")
+        return value.rstrip("/") if value else None
+
+    @field_validator("whatsapp_template_variables")
+    @classmethod
+    def _template_variables_are_twilios(cls, value: str) -> str:
+        template_variables_from_json(value)  # raises ValueError naming what is wrong
+        return value
+
+    @property
+    def template_variables(self) -> dict[str, str]:
+        return template_variables_from_json(self.whatsapp_template_variables)
+
+    @property
+    def messaging_base_url(self) -> str:
+        """Where the SDK's Messaging domain (messaging.twilio.com) calls go."""
+        if self.twilio_messaging_base_url:
+            return self.twilio_messaging_base_url
+        if self.twilio_api_base_url.rstrip("/") == TWILIO_API:
+            return TWILIO_MESSAGING_API
+        return self.twilio_api_base_url
 
     @model_validator(mode="after")
     def _credentials_come_in_pairs(self) -> Settings:
@@ -268,8 +400,42 @@ class Settings(BaseSettings):
         return self.system_prompt or DEFAULT_SYSTEM_PROMPT
 
 
+# --- WhatsApp delivery (issue 11): Twilio's hosts, and its rules for ContentVariables ----------------------
+TWILIO_API = "https://api.twilio.com"
+TWILIO_MESSAGING_API = "https://messaging.twilio.com"
+TEMPLATE_PLACEHOLDERS = frozenset({"answer", "profile_name"})
+
+
+def template_variables_from_json(raw: str) -> dict[str, str]:
+    """WHATSAPP_TEMPLATE_VARIABLES parsed and checked: Twilio takes at most 100 variables, keys of at most
+    16 characters without spaces, non-empty values; ours may use only the {answer} and {profile_name} fields."""
+    try:
+        variables = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(variables, dict) or not variables or len(variables) > 100:
+        raise ValueError('must be a JSON object of 1 to 100 variables, e.g. {"1": "{answer}"}')
+    for key, value in variables.items():
+        if not 0 < len(key) <= 16 or " " in key:
+            raise ValueError(f"variable name {key!r}: 1 to 16 characters, no spaces")
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"variable {key!r}: the value must be a non-empty string")
+        try:
+            fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+        except ValueError as exc:
+            raise ValueError(f"variable {key!r}: {exc} (write a literal brace twice)") from None
+        if fields - TEMPLATE_PLACEHOLDERS:
+            raise ValueError(f"variable {key!r}: only {{answer}} and {{profile_name}} can be filled in")
+    return variables
+
+
 def _split_numbers(value: str) -> list[str]:
     return [number.strip() for number in value.split(",") if number.strip()]
+
+
+def _split_lower(value: str) -> list[str]:
+    # Media hosts and content types (issue 11): compared lowercased, as DNS names and MIME types are.
+    return [item.strip().lower() for item in value.split(",") if item.strip()]
 
 
 def load_settings(**overrides: object) -> Settings:

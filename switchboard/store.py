@@ -11,13 +11,23 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 | conv:{conversation}:answered| string | highest seq that has an answer                          | history TTL    |
 | conv:{conversation}:replied | string | highest seq whose reply is finished                     | history TTL    |
 | conv:{conversation}:history | list   | JSON turns {"role","content"}, oldest first, bounded    | history TTL    |
+|                             |        | by HISTORY_MAX_TOKENS/_TURNS (and _CHARS when set)      |                |
+| conv:{c}:to-fold            | list   | JSON turns that overflowed the history, oldest first,   | history TTL    |
+|                             |        | waiting for the summary task (HISTORY_SUMMARY)          |                |
+| conv:{c}:summary            | hash   | text: the running summary of turns folded out of the    | history TTL    |
+|                             |        | history; generation: changes at every fold, so a fold   |                |
+|                             |        | is applied once (compare-and-set); updated_at           |                |
 | rate:{conversation}:{window}| string | messages received in one rate-limit window              | the window     |
 | conv:{conversation}:messages| zset   | the conversation's MessageSids by seq (set at accept),  | the longer of  |
 |                             |        | so `forget` finds a person's records                    | history/message|
 | conv:{c}:last-inbound       | string | when the user last wrote (Unix time): the WhatsApp      | the longer of  |
 |                             |        | 24-hour window is counted from it                       | history/message|
+| msg:{sid} burst_next,       | field  | bursts: the next message that took this one into its    | the record's   |
+|   answered_by               |        | answer, and the one whose reply answered the burst      |                |
 | optout:{conversation}       | string | the user sent STOP (when): nothing more is sent to them | none           |
 |                             |        | and no model is called for them until START             |                |
+| msg:{MessageSid} opt_out    | field  | what intake found of the opt-out state, set once with   | the record's   |
+|                             |        | the flag change (stopped, already-out, started, ...)    |                |
 | spend:{conv}:day:{YYYYMMDD} | string | completions granted to the conversation that UTC day    | to day end     |
 | spend:{conv}:notice:{why}   | string | the one over-limit notice was given (why: sender-cap,   | day end / 60 s |
 |                             |        | over-budget)                                            |                |
@@ -38,9 +48,15 @@ Every key starts with the configured prefix (REDIS_KEY_PREFIX). Keys, types and 
 | delivery:{OutboundSid}      | hash   | a sent part: inbound MessageSid, conversation, part     | history TTL    |
 |                             |        | index, furthest delivery status and error code          |                |
 | lease:{MessageSid}:{step}   | string | the token of the run doing `step` (answer, reply) now:  | LEASE_SECONDS, |
+|   lease:{conv}:summary      |        | (the summary task leases by conversation)               |                |
 |                             |        | an overlapping run of the same step waits               | renewed        |
+| msg:{sid} transcript:{i}    | field  | media item i's transcript (a voice note), made once:    | the record's   |
+|                             |        | a retry or redelivery reuses it                         |                |
 | msg:{MessageSid} claimed:{i}| field  | when part i was first claimed to be sent: a later run   | the record's   |
 |                             |        | finding it without part:{i} looks in Twilio's log first |                |
+| msg:{sid} undelivered,      | field  | why the reply was not sent (opted-out, outside-window); | the record's   |
+|   outside_window            |        | "{i}:{first}": the window had closed, the template went |                |
+|                             |        | as part i carrying the answer from part first on        |                |
 | sqs-fault:{queue}           | string | an SQS configuration fault a worker sees on that queue  | ~60 s, renewed |
 |                             |        | (its cause, e.g. QueueDoesNotExist); gone = no fault    | while it lasts |
 """
@@ -60,6 +76,7 @@ from typing import Any
 import redis
 
 from switchboard.domain.inbound import InboundMessage
+from switchboard.tokens import BYTES_PER_TOKEN, TOKENS_PER_MESSAGE
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +104,68 @@ redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[6], seq, ARGV[3])
 redis.call('EXPIRE', KEYS[6], ARGV[1])
+-- When the user wrote (a rebuilt message's is Twilio's date, not now): the 24-hour window starts there.
+local wrote = tonumber(redis.call('HGET', KEYS[1], 'received_at') or ARGV[2]) or tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', KEYS[7]) or '0')
-if tonumber(ARGV[2]) > last then redis.call('SET', KEYS[7], ARGV[2], 'EX', ARGV[1]) end
+if wrote > last then redis.call('SET', KEYS[7], wrote, 'EX', ARGV[1]) end
 return {seq, 1, 1}
 """
 
+# The history's bounds, shared by _RECORD_ANSWER and _END_FOLD (a longer summary leaves less room).
+# Past a bound (turns, estimated tokens with the summary counted in, characters when
+# HISTORY_MAX_CHARS is set), the oldest whole exchanges leave the history: onto the fold list for
+# the summary task (HISTORY_SUMMARY), or dropped. Tokens are estimated as switchboard/tokens.py does
+# (bytes / bytes-per-token, rounded up, plus the per-message framing); characters are counted as
+# characters (UTF-8 lead bytes), not bytes. bounds(i) reads ConversationStore._bounds() from ARGV[i].
+_TRIM_HISTORY = """
+local function bounds(i)
+  return {turns = tonumber(ARGV[i]), chars = tonumber(ARGV[i + 1]), tokens = tonumber(ARGV[i + 2]),
+          per_token = tonumber(ARGV[i + 3]), per_message = tonumber(ARGV[i + 4]), fold = ARGV[i + 5] == '1'}
+end
+local function trim_history(history, fold_list, summary_key, b)
+  local function chars(s) local _, n = string.gsub(s, '[^\\128-\\191]', '') return n end
+  local function tokens(text) return math.ceil(#text / b.per_token) + b.per_message end
+  local turns = redis.call('LRANGE', history, 0, -1)
+  local roles, sizes, weights = {}, {}, {}
+  local total_chars, total_tokens = 0, 0
+  local summary = redis.call('HGET', summary_key, 'text')
+  if summary and summary ~= '' then total_tokens = tokens(summary) end
+  for i, turn in ipairs(turns) do
+    local ok, decoded = pcall(cjson.decode, turn)
+    local content = turn
+    if ok and type(decoded) == 'table' then
+      roles[i] = decoded['role']
+      if type(decoded['content']) == 'string' then content = decoded['content'] end
+    end
+    sizes[i], weights[i] = chars(turn), tokens(content)
+    total_chars, total_tokens = total_chars + sizes[i], total_tokens + weights[i]
+  end
+  local n, first = #turns, 1
+  local function over()
+    return n - first + 1 > b.turns or (b.chars > 0 and total_chars > b.chars) or total_tokens > b.tokens
+  end
+  while first <= n and over() do
+    -- One whole exchange at a time: answers left over from an older cut, the user's turns, the answers to them.
+    local j = first
+    while j <= n and roles[j] ~= 'user' do j = j + 1 end
+    while j <= n and roles[j] == 'user' do j = j + 1 end
+    while j <= n and roles[j] ~= 'user' do j = j + 1 end
+    for k = first, j - 1 do
+      total_chars, total_tokens = total_chars - sizes[k], total_tokens - weights[k]
+      if b.fold then redis.call('RPUSH', fold_list, turns[k]) end
+    end
+    first = j
+  end
+  if first > 1 then redis.call('LTRIM', history, first - 1, -1) end
+  return first - 1
+end
+"""
+
 # Store the answer once; only the run that stores it extends the history, so a second run of the
-# same completion can neither answer twice nor add a turn twice. Length is counted in characters
-# (UTF-8 lead bytes), not bytes, so non-Latin scripts keep as much history as Latin ones.
-_RECORD_ANSWER = """
+# same completion can neither answer twice nor add a turn twice.
+# KEYS: record, answered mark, history, fold list, summary. ARGV: answer, now, TTL, the bounds (4-9),
+# a fresh fold generation, then the new turns (JSON).
+_RECORD_ANSWER = _TRIM_HISTORY + """
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'answer', ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[1], 'answered_at', ARGV[2])
@@ -103,21 +173,12 @@ local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
 if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
   redis.call('SET', KEYS[2], seq, 'EX', ARGV[3])
 end
-for i = 6, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
-local function chars(s) local _, n = string.gsub(s, '[^\\128-\\191]', '') return n end
-local turns = redis.call('LRANGE', KEYS[3], 0, -1)
-local total = 0
-for _, turn in ipairs(turns) do total = total + chars(turn) end
-local max_turns, max_chars = tonumber(ARGV[4]), tonumber(ARGV[5])
-local count = #turns
-local i = 1
-while count > 0 and (count > max_turns or total > max_chars) do
-  total = total - chars(turns[i])
-  redis.call('LPOP', KEYS[3])
-  count = count - 1
-  i = i + 1
+for i = 11, #ARGV do redis.call('RPUSH', KEYS[3], ARGV[i]) end
+local b = bounds(4)
+if trim_history(KEYS[3], KEYS[4], KEYS[5], b) > 0 and b.fold then
+  redis.call('HSETNX', KEYS[5], 'generation', ARGV[10])
 end
-redis.call('EXPIRE', KEYS[3], ARGV[3])
+for i = 3, 5 do redis.call('EXPIRE', KEYS[i], ARGV[3]) end
 return 1
 """
 
@@ -179,6 +240,7 @@ class StoredMessage:
     intake_result: str | None = None
     transcripts: dict[int, str] = field(default_factory=dict)  # voice note i's transcript, made once
     answered_by: str | None = None  # a later message of the same burst whose reply answered this one
+    burst_next: str | None = None  # the next message of its burst, which took this one into its answer
     undelivered: str | None = None  # why no reply went out (opted-out, outside-window, a Twilio refusal)
 
     @property
@@ -189,10 +251,12 @@ class StoredMessage:
 @dataclass(frozen=True)
 class HistoryLimits:
     max_turns: int
-    max_chars: int
+    max_chars: int  # HISTORY_MAX_CHARS; 0: no bound in characters (the token budget bounds the history)
     ttl_seconds: int  # history and per-conversation progress (HISTORY_TTL_SECONDS)
     message_ttl_seconds: int = 7 * 24 * 3600  # msg:{sid} records (MESSAGE_TTL_SECONDS)
     claim_ttl_seconds: int = 90 * 24 * 3600  # claim:{sid} (MESSAGE_CLAIM_TTL_SECONDS)
+    max_tokens: int = 3000  # HISTORY_MAX_TOKENS: estimated tokens of the history and its summary (issue 11)
+    summarize: bool = False  # HISTORY_SUMMARY: fold the overflow for the summary task; False drops it
 
 
 @dataclass(frozen=True)
@@ -223,6 +287,9 @@ class ConversationStore:
         self._raise_progress = client.register_script(_RAISE_PROGRESS)
         self._accept = client.register_script(_ACCEPT)
         self._record_answer = client.register_script(_RECORD_ANSWER)
+        self._begin_fold = client.register_script(_BEGIN_FOLD)  # history folding (issue 11)
+        self._end_fold = client.register_script(_END_FOLD)
+        self._forget_folded = client.register_script(_FORGET_FOLDED)
         self._mark_replied = client.register_script(_MARK_REPLIED)
         self._record_status = client.register_script(_RECORD_STATUS)
         self._record_intake = client.register_script(_RECORD_INTAKE)
@@ -236,6 +303,12 @@ class ConversationStore:
         self._release_lease = client.register_script(_RELEASE_LEASE)
         self._claim_part = client.register_script(_CLAIM_PART)
         self._unclaim_part = client.register_script(_UNCLAIM_PART)
+        self._record_absorbed = client.register_script(_RECORD_ABSORBED)
+        self._record_answered_by = client.register_script(_RECORD_ANSWERED_BY)
+        self._decide_opt_out = client.register_script(_DECIDE_OPT_OUT)  # opt-out at intake (issue 11)
+        self._record_transcript = client.register_script(_RECORD_TRANSCRIPT)  # voice-note transcripts (issue 11)
+        self._set_delivery_field = client.register_script(_SET_DELIVERY_FIELD)  # WhatsApp delivery (issue 11)
+        self._mark_outside_window = client.register_script(_MARK_OUTSIDE_WINDOW)  # WhatsApp delivery (issue 11)
 
     def _key(self, *parts: str) -> str:
         return self.prefix + ":".join(parts)
@@ -315,6 +388,7 @@ class ConversationStore:
             intake_result=data.get("intake"),
             transcripts=transcripts,
             answered_by=data.get("answered_by"),
+            burst_next=data.get("burst_next"),
             undelivered=data.get("undelivered"),
         )
 
@@ -361,11 +435,16 @@ class ConversationStore:
         return bool(self._record_intake(keys=[self._key("msg", message_sid)], args=[result]))
 
     def record_answer(self, message: StoredMessage, answer: str, turns: Sequence[Mapping[str, str]]) -> bool:
-        """Store the answer and append `turns` to the history, once. False if it was answered before."""
+        """Store the answer and append `turns` to the history, once. False if it was answered before.
+
+        Turns past the history's bounds move to the fold list (HISTORY_SUMMARY; see `fold_due`) or are dropped.
+        """
+        limits, conversation = self.limits, message.conversation
         stored = self._record_answer(
-            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "answered"),
-                  self._conv(message.conversation, "history")],
-            args=[answer, time.time(), self.limits.ttl_seconds, self.limits.max_turns, self.limits.max_chars,
+            keys=[self._key("msg", message.inbound.message_sid), self._conv(conversation, "answered"),
+                  self._conv(conversation, "history"), self._conv(conversation, "to-fold"),
+                  self._conv(conversation, "summary")],
+            args=[answer, time.time(), limits.ttl_seconds, *self._bounds(), uuid.uuid4().hex[:12],
                   *(json.dumps(dict(t), ensure_ascii=False) for t in turns)],
         )
         return bool(stored)
@@ -418,7 +497,8 @@ class ConversationStore:
         return self._key("rate", conversation, str(window))
 
     def clear_history(self, conversation: str) -> None:
-        self.redis.delete(self._conv(conversation, "history"))
+        """Forget the conversation's turns (/reset): the history, the turns waiting to be folded and the summary."""
+        self.redis.delete(*(self._conv(conversation, what) for what in ("history", "to-fold", "summary")))
 
     def _conv(self, conversation: str, what: str) -> str:
         return self._key("conv", conversation, what)
@@ -475,13 +555,21 @@ class ConversationStore:
                 continue  # still needed; looked at again on the next sweep
             if message is not None:
                 history = self._conv(message.conversation, "history")
+                # The turns as record_answer stored them: the oldest equal turn is this message's.
+                turns = [json.dumps({"role": role, "content": content}, ensure_ascii=False)
+                         for role, content in (("user", message.inbound.body), ("assistant", message.answer or ""))
+                         if content]
                 with self.redis.pipeline() as pipe:
-                    # The turns as record_answer stored them: the oldest equal turn is this message's.
-                    for role, content in (("user", message.inbound.body), ("assistant", message.answer or "")):
-                        if content:
-                            pipe.lrem(history, 1, json.dumps({"role": role, "content": content}, ensure_ascii=False))
+                    for turn in turns:
+                        pipe.lrem(history, 1, turn)
                     pipe.hset(self._key("msg", sid), mapping={"body": "", "answer": "", "body_removed_at": time.time()})
-                    pipe.execute()
+                    if message.transcripts:  # a voice note's transcript is the user's words too (issue 11)
+                        pipe.hdel(self._key("msg", sid), *(f"transcript:{i}" for i in message.transcripts))
+                    found = pipe.execute()
+                # Folding (issue 11): a chat message's turns no longer in the history wait on the fold list or
+                # are in the summary ("chat" is user_commands.Command.CHAT, which the store cannot import).
+                if turns and message.intake_result == "chat" and not any(found[:len(turns)]):
+                    self.forget_folded_text(message.conversation, turns)
                 removed += 1
             self.redis.zrem(texts, sid)
         return removed
@@ -515,7 +603,8 @@ class ConversationStore:
         limit_keys = [k for pattern in (self._key("rate", conversation, "*"), self._key("spend", conversation, "*"))
                       for k in self.redis.scan_iter(match=pattern, count=500)]
         history = self._conv(conversation, "history")
-        turns = int(self.redis.llen(history))
+        # Turns waiting to be folded into the summary (issue 11) are conversation turns too.
+        turns = int(self.redis.llen(history)) + int(self.redis.llen(self._conv(conversation, "to-fold")))
         with self.redis.pipeline() as pipe:
             for sid in sids:
                 pipe.delete(self._key("msg", sid))
@@ -528,7 +617,7 @@ class ConversationStore:
                 pipe.zrem(index, *sids)
             if limit_keys:
                 pipe.delete(*limit_keys)
-            pipe.delete(history)
+            pipe.delete(history, self._conv(conversation, "to-fold"), self._conv(conversation, "summary"))
             if before_seq is None:
                 pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages",
                                                                      "last-inbound")))
@@ -538,6 +627,146 @@ class ConversationStore:
                                  args=[before_seq - 1, self.limits.ttl_seconds])
         return {"messages": len(sids), "conversation turns": turns, "delivery records": len(deliveries),
                 "limit counters": len(limit_keys)}
+
+    # --- bursts (issue 11): a message answered by the reply to a later one -----------------------
+
+    def record_absorbed(self, message: StoredMessage, next_sid: str) -> bool:
+        """Record that `next_sid` (the conversation's next message) answers this one too, once.
+
+        The message counts as answered (with no text of its own, so its reply sends nothing) and adds
+        no turn: the later message's answer records every turn of the burst. False if it was
+        answered before or its record is gone.
+        """
+        return bool(self._record_absorbed(
+            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "answered")],
+            args=[next_sid, time.time(), self.limits.ttl_seconds],
+        ))
+
+    def record_burst_answered_by(self, member_sids: Sequence[str], final_sid: str) -> None:
+        """Point every earlier message of a burst at the message whose reply answered them all."""
+        if member_sids:
+            self._record_answered_by(keys=[self._key("msg", sid) for sid in member_sids], args=[final_sid])
+
+    # --- opt-out decisions (issue 11): STOP/START applied once per message -----------------------
+
+    def decide_opt_out(self, message: StoredMessage, change: str, now: float | None = None) -> tuple[str, bool]:
+        """Apply the message's keyword ('out': STOP, 'in': START, 'none') to the opt-out flag, once per message.
+
+        The decision is recorded in the message's record together with the flag change, so a
+        redelivered or overlapping run gets the first run's decision back instead of deciding
+        again from a flag that run already changed. Returns (decision, first): the decision is
+        'stopped' (this message opted out), 'already-out' (a STOP while opted out), 'started' (this
+        message opted back in), 'not-out' (a START while not opted out), 'out' or 'in' (any other
+        message, while opted out or not), or 'missing' (no record); `first` is True only for the
+        run that decided.
+        """
+        decision, first = self._decide_opt_out(
+            keys=[self._key("msg", message.inbound.message_sid), self._key("optout", message.conversation)],
+            args=[change, time.time() if now is None else now],
+        )
+        return _text(decision), bool(first)
+
+    # --- voice-note transcripts (issue 11): transcribed once per media item -----------------------
+
+    def record_transcript(self, message: StoredMessage, index: int, text: str) -> bool:
+        """Keep media item `index`'s transcript on the message, once; False if kept before or the record is gone."""
+        return bool(self._record_transcript(keys=[self._key("msg", message.inbound.message_sid)],
+                                            args=[f"transcript:{index}", text]))
+
+    # --- WhatsApp delivery (issue 11): replies not sent, the 24-hour window, when a part went out ---
+
+    def mark_undelivered(self, message_sid: str, reason: str) -> bool:
+        """Record why the reply did not (fully) go out (opted-out, outside-window, ...); False: no record."""
+        return bool(self._set_delivery_field(keys=[self._key("msg", message_sid)], args=["undelivered", reason]))
+
+    def mark_outside_window(self, message_sid: str, template_index: int, first_part: int) -> tuple[int, int] | None:
+        """The 24-hour window closed for this reply (our clock, or Twilio's 63016): it goes as the template,
+        claimed as part `template_index` and carrying the answer from part `first_part` on.
+
+        The first choice is kept, so every later run sends the same template once; returns the choice
+        on record (None: no record).
+        """
+        chosen = self._mark_outside_window(keys=[self._key("msg", message_sid)],
+                                           args=[f"{template_index}:{first_part}"])
+        return _template_choice(chosen)
+
+    def outside_window(self, message_sid: str) -> tuple[int, int] | None:
+        """(template's part index, first part it carries) once the window was found closed, else None."""
+        return _template_choice(self.redis.hget(self._key("msg", message_sid), "outside_window"))
+
+    def part_claimed_at(self, message_sid: str, index: int) -> float | None:
+        """When part `index` was first claimed, just before it was sent (None: never claimed)."""
+        value = self.redis.hget(self._key("msg", message_sid), f"claimed:{index}")
+        return float(value) if value is not None else None
+
+    def set_last_inbound_at(self, conversation: str, when: float) -> None:
+        """Set when the user last wrote, earlier or later (accept only ever moves it on): for tests and repairs."""
+        ttl = max(self.limits.ttl_seconds, self.limits.message_ttl_seconds)
+        self.redis.set(self._conv(conversation, "last-inbound"), when, ex=ttl)
+
+    # --- history folding (issue 11): turns past the budget wait on a fold list for the summary task ---
+
+    def summary(self, conversation: str) -> str:
+        """The running summary of the turns folded out of the conversation's history ("" when none)."""
+        text = self.redis.hget(self._conv(conversation, "summary"), "text")
+        return _text(text) if text else ""
+
+    def fold_due(self, conversation: str) -> str | None:
+        """The fold generation when turns wait to be folded into the summary (None: nothing waits).
+
+        The generation changes with every fold, so it makes a deduplication id per fold.
+        """
+        with self.redis.pipeline(transaction=True) as pipe:
+            pipe.llen(self._conv(conversation, "to-fold"))
+            pipe.hget(self._conv(conversation, "summary"), "generation")
+            waiting, generation = pipe.execute()
+        if not waiting:
+            return None
+        return _text(generation) if generation else "new"
+
+    def begin_fold(self, conversation: str, max_turns: int) -> FoldBatch | None:
+        """The oldest waiting turns (at most `max_turns`), the summary so far and its generation; None: none wait."""
+        found = self._begin_fold(
+            keys=[self._conv(conversation, "summary"), self._conv(conversation, "to-fold")],
+            args=[uuid.uuid4().hex[:12], max(max_turns, 1), self.limits.ttl_seconds],
+        )
+        if not found:
+            return None
+        generation, summary, turns = found
+        return FoldBatch(_text(generation), _text(summary), [json.loads(t) for t in turns])
+
+    def end_fold(self, conversation: str, batch: FoldBatch, summary: str | None) -> int | None:
+        """Take the batch's turns off the fold list and store `summary` (None: keep the old one), once.
+
+        A longer summary leaves less room: the history is trimmed to its bounds again (its oldest
+        exchanges join the fold list). Returns how many turns still wait, or None when the generation
+        changed since `begin_fold`: another run ended this fold first, or /reset, forget or expiry
+        removed the summary meanwhile.
+        """
+        left = self._end_fold(
+            keys=[self._conv(conversation, "summary"), self._conv(conversation, "to-fold"),
+                  self._conv(conversation, "history")],
+            args=[batch.generation, len(batch.turns), summary or "", "keep" if summary is None else "set",
+                  uuid.uuid4().hex[:12], self.limits.ttl_seconds, time.time(), *self._bounds()],
+        )
+        return None if int(left) < 0 else int(left)
+
+    def _bounds(self) -> list[int | str]:
+        """The history's bounds as _TRIM_HISTORY's bounds() reads them from ARGV."""
+        limits = self.limits
+        return [limits.max_turns, max(limits.max_chars, 0), limits.max_tokens, BYTES_PER_TOKEN, TOKENS_PER_MESSAGE,
+                "1" if limits.summarize else "0"]
+
+    def forget_folded_text(self, conversation: str, turns: Sequence[str]) -> bool:
+        """Text past its retention that has left the history: off the fold list, or else the summary goes.
+
+        `turns` are JSON turns as record_answer stored them. A fold in progress is voided (its
+        generation changes). Returns True when the summary was deleted.
+        """
+        return bool(self._forget_folded(
+            keys=[self._conv(conversation, "summary"), self._conv(conversation, "to-fold")],
+            args=[uuid.uuid4().hex[:12], *turns],
+        ))
 
     # --- SQS faults (tasks/sqs_faults.py): seen by one worker, shown by every process ------------
 
@@ -885,6 +1114,123 @@ for i = 1, #KEYS do
 end
 return 1
 """
+
+
+# Bursts: absorbing marks the message answered (empty answer: its reply sends nothing) and raises
+# the conversation's answered mark, so the next message's turn comes; it adds no history.
+_RECORD_ABSORBED = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'answer', '') == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'answered_at', ARGV[2], 'burst_next', ARGV[1])
+local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+if seq > tonumber(redis.call('GET', KEYS[2]) or '0') then
+  redis.call('SET', KEYS[2], seq, 'EX', ARGV[3])
+end
+return 1
+"""
+
+_RECORD_ANSWERED_BY = """
+for i = 1, #KEYS do
+  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('HSET', KEYS[i], 'answered_by', ARGV[1]) end
+end
+return 1
+"""
+
+
+# Opt-out at intake: decide once per message (field opt_out on its record) and change the
+# conversation's flag in the same step; an existing decision is returned as it was.
+_DECIDE_OPT_OUT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', 0} end
+local found = redis.call('HGET', KEYS[1], 'opt_out')
+if found then return {found, 0} end
+local out = redis.call('EXISTS', KEYS[2]) == 1
+local decision
+if ARGV[1] == 'out' then
+  if out then decision = 'already-out' else redis.call('SET', KEYS[2], ARGV[2]); decision = 'stopped' end
+elseif ARGV[1] == 'in' then
+  if out then redis.call('DEL', KEYS[2]); decision = 'started' else decision = 'not-out' end
+elseif out then decision = 'out' else decision = 'in' end
+redis.call('HSET', KEYS[1], 'opt_out', decision)
+return {decision, 1}
+"""
+
+
+# Transcripts: the first one made is kept (a retry reuses it and never pays twice); an expired
+# record is not recreated.
+_RECORD_TRANSCRIPT = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+
+# WhatsApp delivery (issue 11): one field of a message's record, written only while the record exists.
+_SET_DELIVERY_FIELD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+"""
+
+
+# --- history folding (issue 11): see ConversationStore.begin_fold / end_fold ------------------------
+
+
+@dataclass(frozen=True)
+class FoldBatch:
+    """The oldest turns waiting to be folded, the summary they fold into, and the generation both were read at."""
+
+    generation: str
+    summary: str
+    turns: list[dict[str, str]]
+
+
+# KEYS: summary, fold list. ARGV: a fresh generation (used if none is set), most turns, TTL.
+_BEGIN_FOLD = """
+if redis.call('LLEN', KEYS[2]) == 0 then return false end
+if redis.call('HSETNX', KEYS[1], 'generation', ARGV[1]) == 1 then redis.call('EXPIRE', KEYS[1], ARGV[3]) end
+local state = redis.call('HMGET', KEYS[1], 'generation', 'text')
+return {state[1], state[2] or '', redis.call('LRANGE', KEYS[2], 0, tonumber(ARGV[2]) - 1)}
+"""
+
+# Compare-and-set on the generation: of two runs that read the same batch, only the first ends it.
+# Folded turns are only ever appended, so the batch is still the head of the list.
+# KEYS: summary, fold list, history. ARGV: generation read, turns folded, new summary, 'set' or
+# 'keep', next generation, TTL, now, the bounds (8-13).
+_END_FOLD = _TRIM_HISTORY + """
+if redis.call('HGET', KEYS[1], 'generation') ~= ARGV[1] then return -1 end
+redis.call('LTRIM', KEYS[2], tonumber(ARGV[2]), -1)
+if ARGV[4] == 'set' then redis.call('HSET', KEYS[1], 'text', ARGV[3], 'updated_at', ARGV[7]) end
+redis.call('HSET', KEYS[1], 'generation', ARGV[5])
+trim_history(KEYS[3], KEYS[2], KEYS[1], bounds(8))
+for i = 1, 2 do redis.call('EXPIRE', KEYS[i], ARGV[6]) end
+return redis.call('LLEN', KEYS[2])
+"""
+
+# Text past its retention (remove_old_texts) that is no longer in the history: still waiting on the
+# fold list (remove it there), or already folded (the summary may hold it: delete the summary's
+# text). Either way a fold in progress may hold it, so the generation changes and voids that fold.
+# KEYS: summary, fold list. ARGV: a fresh generation, the turns (JSON).
+_FORGET_FOLDED = """
+local removed = 0
+for i = 2, #ARGV do removed = removed + redis.call('LREM', KEYS[2], 1, ARGV[i]) end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[1], 'generation', ARGV[1])
+if removed > 0 then return 0 end
+return redis.call('HDEL', KEYS[1], 'text')
+"""
+
+
+_MARK_OUTSIDE_WINDOW = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+redis.call('HSETNX', KEYS[1], 'outside_window', ARGV[1])
+return redis.call('HGET', KEYS[1], 'outside_window')
+"""
+
+
+def _template_choice(value: bytes | str | None) -> tuple[int, int] | None:
+    if not value:
+        return None
+    index, _, first_part = _text(value).partition(":")
+    return int(index), int(first_part)
 
 
 def _members(reply: Any) -> list[str]:

@@ -14,7 +14,7 @@ from switchboard.settings import get_settings
 from tasks.monitoring import RedisEvents
 
 # `include` is imported by the worker at start-up (Celery's loader), not by `import tasks`.
-WORKER_MODULES = ["tasks.pipeline", "tasks.task_metrics"]
+WORKER_MODULES = ["tasks.pipeline", "tasks.summaries", "tasks.task_metrics"]
 
 app = Celery("switchboard", events=RedisEvents, include=WORKER_MODULES)
 app.config_from_object("celeryconfig")

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import logging
 
+from switchboard.domain.answering import AnswerOptions
 from switchboard.domain.conversation import RateLimit, deliver_reply, produce_answer, run_intake
 from tasks.celery import app
 from tasks.pipeline_task import PipelineTask
+from tasks.summaries import fold_if_due
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +21,8 @@ def intake(self: PipelineTask, message_sid: str, conversation: str, attempt: int
     """Classify the message (chat, command, over a limit, flagged) and record the result once."""
     with self.step(message_sid, conversation, attempt) as services:
         limit = RateLimit(services.settings.rate_limit_messages, services.settings.rate_limit_window_seconds)
-        command = run_intake(services.store, message_sid, limit, moderation=services.moderation)
+        command = run_intake(services.store, message_sid, limit, moderation=services.moderation,
+                             readable=services.settings.readable_media())
         log.info("intake: %s", command.value)
 
 
@@ -28,8 +31,10 @@ def complete(self: PipelineTask, message_sid: str, conversation: str, attempt: i
     """Answer the message, after every earlier message of the conversation is answered."""
     with self.step(message_sid, conversation, attempt) as services:
         settings = services.settings
+        options = AnswerOptions.from_settings(settings, last_attempt=attempt + 1 >= self.max_attempts)
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
-                       settings.order_wait_max_seconds)
+                       options=options, media=services.media, replies=services.replies)
+        fold_if_due(services, conversation)  # history past its budget: summarised in the background (issue 11)
 
 
 @app.task(bind=True, base=PipelineTask, name="switchboard.reply", max_attempts=6,  # type: ignore[untyped-decorator]

@@ -5,7 +5,7 @@ what that function raises into the next move:
 
 | raised                    | move                                                                  |
 | ------------------------- | --------------------------------------------------------------------- |
-| NotYourTurn               | the same attempt again in TURN_WAIT_SECONDS                           |
+| NotYourTurn               | the same attempt again in its retry_after, else TURN_WAIT_SECONDS     |
 | UnknownMessage            | rebuild the record from Twilio and run again (or drop it, counted)    |
 | ConfigurationFault        | the same attempt again slowly: our setup, not this message            |
 | TransientError            | the next attempt after a backoff; the give-up after `max_attempts`    |
@@ -128,8 +128,9 @@ class PipelineTask(Task):  # type: ignore[misc]  # celery has no type informatio
         with correlated(message_sid):
             try:
                 yield services
-            except NotYourTurn:
-                self.retry_later(message_sid, conversation, attempt, TURN_WAIT_SECONDS)
+            except NotYourTurn as exc:
+                wait = TURN_WAIT_SECONDS if exc.retry_after is None else min(exc.retry_after, TURN_WAIT_SECONDS * 30)
+                self.retry_later(message_sid, conversation, attempt, max(wait, 0.05))
             except UnknownMessage:
                 self.recover(services, message_sid, conversation, attempt)
             except ConfigurationFault as exc:

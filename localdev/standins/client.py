@@ -77,5 +77,40 @@ class StandinClient:
             payload["sid"] = sid
         return dict(self._post("inbound", payload))
 
+    # --- media (issue 11): Twilio's media URLs and the host they redirect to; OpenAI's transcriptions ---
+    def upload_media(self, data: bytes, content_type: str, **options: str | int) -> dict[str, Any]:
+        """Twilio: store a file; returns {url (for MediaUrl0), media_sid, message_sid, ...}.
+
+        options: message_sid, redirect_to (the API redirects there instead), fail_status and
+        fail_times (the media host answers that status for that many fetches).
+        """
+        response = self._session.post(f"{self.base_url}/_standin/media", data=data, params=options,
+                                      headers={"Content-Type": content_type}, timeout=self.timeout)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def media_host(self) -> str:
+        """Twilio: host:port of the media host (for TWILIO_MEDIA_REDIRECT_HOSTS); starts it if need be."""
+        response = self._session.get(f"{self.base_url}/_standin/media-host", timeout=self.timeout)
+        response.raise_for_status()
+        return str(response.json()["host"])
+
+    def media_fetches(self) -> list[dict[str, Any]]:
+        """Twilio: media requests, oldest first: host ("api" or "cdn"), media_sid, path, authorization (bool)."""
+        return list(self._get("media-fetches"))
+
+    def transcriptions(self) -> list[dict[str, Any]]:
+        """OpenAI: transcription uploads, oldest first: model, filename, content_type, size."""
+        return list(self._get("transcriptions"))
+
+    # --- delivery (issue 11): status progression and Twilio's status callbacks ---
+    def set_sent_delay(self, seconds: float) -> None:
+        """Twilio: a created message is queued this long, then sent (then delivered as long after); reset: 0.1 s."""
+        self._post("delivery", {"sent_delay_seconds": seconds})
+
+    def callbacks(self) -> list[dict[str, Any]]:
+        """Twilio: status callbacks posted, oldest first: url, params, status_code (or error)."""
+        return list(self._get("callbacks"))
+
     def close(self) -> None:
         self._session.close()

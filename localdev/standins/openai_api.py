@@ -1,4 +1,4 @@
-"""A local OpenAI API (chat completions, moderations): deterministic answers in OpenAI's JSON, recorded calls, faults."""
+"""A local OpenAI API (completions, moderations, transcriptions): deterministic answers in OpenAI's JSON, recorded calls, faults."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 
 from localdev.standins.control import add_control_routes
 from localdev.standins.faults import Fault, FaultQueue
+from localdev.standins.openai_audio import MAX_FILE_BYTES, format_refusal, transcript_of
 
 OFFLINE_PREFIX = "(offline mode: no OPENAI_API_KEY is set, so this is a canned answer) You said: "
 
@@ -44,6 +45,27 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
                 return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
             return str(content or "")
     return ""
+
+
+def last_user_images(messages: list[dict[str, Any]]) -> list[str]:
+    """The image URLs (data: URLs, as Switchboard sends them) of the newest user turn, in order."""
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if not isinstance(content, list):
+                return []
+            return [str((p.get("image_url") or {}).get("url", "")) for p in content
+                    if isinstance(p, dict) and p.get("type") == "image_url"]
+    return []
+
+
+def user_said(messages: list[dict[str, Any]]) -> str:
+    """What the echo answer repeats: the newest user turn's text, and how many images came with it."""
+    images = len(last_user_images(messages))
+    said = last_user_text(messages)
+    if images:
+        said += f" [{images} image{'s' if images > 1 else ''}]"
+    return said
 
 
 def long_answer(length: int) -> str:
@@ -133,7 +155,7 @@ def _answer(fault: Fault | None, offline: bool, messages: list[dict[str, Any]]) 
         return fault.reply
     if fault is not None and fault.reply_length is not None:
         return long_answer(fault.reply_length)
-    said = last_user_text(messages)
+    said = user_said(messages)
     return OFFLINE_PREFIX + said if offline else f"echo: {said}"
 
 
@@ -144,6 +166,7 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
     faults = FaultQueue()
     recorded: list[dict[str, Any]] = []
     moderated: list[dict[str, Any]] = []
+    transcribed: list[dict[str, Any]] = []  # model, filename, content_type, size of each upload
     flags: dict[str, str] = {}  # lowercase phrase -> the moderation category it is flagged in
     refusals: list[str] = []  # the next completions refuse with these texts, one each
 
@@ -152,6 +175,7 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
         with lock:
             recorded.clear()
             moderated.clear()
+            transcribed.clear()
             flags.clear()
             refusals.clear()
 
@@ -162,6 +186,10 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
     def read_moderations() -> list[dict[str, Any]]:
         with lock:
             return list(moderated)
+
+    def read_transcriptions() -> list[dict[str, Any]]:
+        with lock:
+            return list(transcribed)
 
     def authorised() -> bool:
         key = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -228,6 +256,38 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
         response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
         return response, 200
 
+    @app.post("/v1/audio/transcriptions")
+    def create_transcription() -> Response | tuple[Response, int]:
+        """multipart/form-data with `file` and `model`, as the SDK sends it; answers {"text": ...}."""
+        if not authorised():
+            return openai_error(401)
+        upload, model = request.files.get("file"), request.form.get("model")
+        if upload is None:
+            return openai_error(400, "'file' is a required property.", "file")
+        data = upload.read()
+        with lock:
+            transcribed.append({"model": model, "filename": upload.filename, "content_type": upload.mimetype,
+                                "size": len(data), "response_format": request.form.get("response_format")})
+        fault = faults.take("transcribe")
+        if faults.stall(fault):
+            return openai_error(503, "stand-in was reset while this request stalled")
+        if fault is not None and fault.status is not None:
+            return openai_error(fault.status, fault.message)
+        if not model:
+            return openai_error(400, "'model' is a required property.", "model")
+        if len(data) > MAX_FILE_BYTES:
+            return openai_error(413, f"Maximum content size limit ({MAX_FILE_BYTES}) exceeded.")
+        refused = format_refusal(upload.filename or "")
+        if refused is not None:
+            return openai_error(400, refused, "file")
+        text = fault.reply if fault is not None and fault.reply is not None else transcript_of(data)
+        if request.form.get("response_format") in ("text", "srt", "vtt"):
+            response = Response(text + "\n", mimetype="text/plain")
+        else:
+            response = jsonify({"text": text, "usage": {"type": "duration", "seconds": max(1, len(data) // 4000)}})
+        response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
+        return response, 200
+
     # Test controls beside the shared ones: flag a phrase for moderation, make completions refuse.
     @app.post("/_standin/flag")
     def flag_phrase() -> tuple[Response, int]:
@@ -249,8 +309,10 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
             refusals.extend([text] * times)
         return jsonify({"refusals": len(refusals)}), 201
 
-    add_control_routes(app, faults=faults, reset=reset, records={"requests": read, "moderations": read_moderations},
-                       endpoints=("create", "moderate"))
+    add_control_routes(app, faults=faults, reset=reset,
+                       records={"requests": read, "moderations": read_moderations,
+                                "transcriptions": read_transcriptions},
+                       endpoints=("create", "moderate", "transcribe"))
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

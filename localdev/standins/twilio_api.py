@@ -1,9 +1,14 @@
-"""A local Twilio Messages API: sends and lists messages in Twilio's JSON, with recorded calls and faults."""
+"""A local Twilio Messages API: sends and lists messages in Twilio's JSON, with recorded calls and faults.
+
+Also Twilio's Messaging API typing indicator, Content templates (ContentSid, ContentVariables), and
+status progression with signed status callbacks (localdev/standins/twilio_delivery.py).
+"""
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -11,6 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from localdev.standins.control import add_control_routes
 from localdev.standins.faults import FaultQueue
+from localdev.standins.twilio_content import content_refusal, rendered_body
+from localdev.standins.twilio_delivery import StatusClock, add_delivery_control, callback_form
 from localdev.standins.twilio_errors import twilio_error
 from localdev.standins.twilio_resources import (
     API_VERSION,
@@ -19,11 +26,14 @@ from localdev.standins.twilio_resources import (
     list_page,
     message_resource,
     parse_time,
+    rfc2822,
     utc_now,
 )
 
 MESSAGES_PATH = f"/{API_VERSION}/Accounts/<path_sid>/Messages.json"
 MESSAGE_PATH = f"/{API_VERSION}/Accounts/<path_sid>/Messages/<message_sid>.json"
+TYPING_PATH = "/v2/Indicators/Typing.json"  # on messaging.twilio.com, which the stand-in also plays
+_MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 MAX_BODY = 1600
 _ADDRESS = re.compile(r"^(whatsapp:|messenger:)?\+[1-9]\d{6,14}$")
 
@@ -45,6 +55,23 @@ class _State:
             self.sent.clear()
             self.requests.clear()
 
+    def advance(self, sid: str, status: str) -> dict[str, str] | None:
+        """Move a sent message on to `status` (what lists and fetches show); returns its status callback form."""
+        now = utc_now()
+        with self.lock:
+            index = next((i for i, m in enumerate(self.messages) if m.resource["sid"] == sid), None)
+            if index is None:
+                return None  # reset meanwhile
+            resource = dict(self.messages[index].resource, status=status, date_updated=rfc2822(now))
+            if status == "sent":
+                resource["date_sent"] = rfc2822(now)
+            self.messages[index].resource = resource  # a new dict: a list being serialised keeps the old one
+            for record in self.sent:
+                if record["sid"] == sid:
+                    record["status"] = status
+                    record[f"{status}_at"] = time.time()
+        return callback_form(resource, status)
+
     def read(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         with self.lock:
             return list(records)
@@ -54,6 +81,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
     """A Flask app answering like api.twilio.com for one account (basic auth: sid + token)."""
     app = Flask("twilio_standin")
     state = _State()
+    clock = StatusClock(auth_token, state.advance)
 
     def refusal(path_sid: str) -> Response | None:
         auth = request.authorization
@@ -94,32 +122,40 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
             return early
         form = request.form
         to, from_, service, body = (form.get(k) for k in ("To", "From", "MessagingServiceSid", "Body"))
+        content_sid, content_variables = form.get("ContentSid"), form.get("ContentVariables")
         if not to:
             return twilio_error(400, 21604)
         if not _ADDRESS.match(to):
             return twilio_error(400, 21211, f"Invalid 'To' Phone Number: {to}")
         if not from_ and not service:
             return twilio_error(400, 21603)
-        if not body and not form.get("MediaUrl"):
+        # Twilio's rule: a Body, a ContentSid or a MediaUrl.
+        if not body and not content_sid and not form.get("MediaUrl"):
             return twilio_error(400, 21602)
         if body and len(body) > MAX_BODY:
             return twilio_error(400, 21617)
+        refused = content_refusal(form)
+        if refused is not None:
+            return refused
         now = utc_now()
+        text = body or (rendered_body(content_variables) if content_sid else "")
         fields: dict[str, Any] = dict(
-            account_sid=account_sid, to=to, from_=from_, body=body or "", messaging_service_sid=service,
+            account_sid=account_sid, to=to, from_=from_, body=text, messaging_service_sid=service,
             direction="outbound-api", created=now,
         )
-        # With only a messaging service Twilio answers "accepted" and picks the sender later.
+        # With only a messaging service Twilio answers "accepted" and picks the sender later; the
+        # clock moves it on to sent and delivered (lists and fetches show each step).
         created = message_resource(**fields, status="queued" if from_ else "accepted")
-        # Later reads (the list endpoint) see it sent, as they would a moment later on Twilio.
-        listed = message_resource(**fields, status="sent", date_sent=now, sid=created["sid"])
         record = {
-            "sid": created["sid"], "to": to, "from": from_, "body": body or "", "messaging_service_sid": service,
+            "sid": created["sid"], "to": to, "from": from_, "body": text, "messaging_service_sid": service,
             "status_callback": form.get("StatusCallback"), "received_at": now.isoformat(),
+            "content_sid": content_sid, "content_variables": content_variables,
+            "created_at": time.time(), "status": created["status"],
         }
         with state.lock:
-            state.messages.append(StoredMessage(listed, now))
+            state.messages.append(StoredMessage(dict(created), now))
             state.sent.append(record)
+        clock.schedule(created["sid"], form.get("StatusCallback"))
         # "Accepted, but the answer timed out": the message is sent and listed, the client hears nothing in time.
         if state.faults.stall(state.faults.take("create", after_accept=True)):
             return twilio_error(503, 20500, "stand-in was reset while this request stalled")
@@ -150,6 +186,19 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
             return twilio_error(404, 20404, f"The requested resource {request.path} was not found")
         return jsonify(found), 200
 
+    @app.post(TYPING_PATH)
+    def typing_indicator() -> Response | tuple[Response, int]:
+        """Twilio's WhatsApp typing indicator (it also marks the message read): messageId, channel=whatsapp."""
+        early = gate(account_sid, "typing")
+        if early is not None:
+            return early
+        message_id, channel = request.form.get("messageId", ""), request.form.get("channel", "")
+        if not _MESSAGE_SID.fullmatch(message_id) or channel != "whatsapp":
+            return twilio_error(400, 20001, "Invalid parameter: messageId must be a message SID, channel whatsapp")
+        return jsonify({"success": True}), 200
+
+    add_delivery_control(app, clock)
+
     @app.post("/_standin/inbound")
     def add_inbound() -> tuple[Response, int]:
         """Pretend a user wrote to us: JSON {from, to, body, date_sent?: ISO 8601, sid?}."""
@@ -169,13 +218,21 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
             state.messages.append(StoredMessage(resource, sent_at))
         return jsonify(resource), 201
 
+    def reset() -> None:
+        clock.reset()
+        state.reset()
+
     add_control_routes(
         app,
         faults=state.faults,
-        reset=state.reset,
-        records={"messages": lambda: state.read(state.sent), "requests": lambda: state.read(state.requests)},
-        endpoints=("create", "list", "fetch"),
+        reset=reset,
+        records={"messages": lambda: state.read(state.sent), "requests": lambda: state.read(state.requests),
+                 "callbacks": clock.read_callbacks},
+        endpoints=("create", "list", "fetch", "typing"),
     )
+    # Media behind basic auth, redirected to a second host (issue 11: localdev/standins/twilio_media.py).
+    from localdev.standins.twilio_media import add_media_routes
+    add_media_routes(app, account_sid, auth_token)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -17,6 +17,9 @@ ERROR_MESSAGES = {
     21604: "A 'To' phone number is required.",
     21610: "Attempt to send to unsubscribed recipient",
     21617: "The concatenated message body exceeds the 1600 character limit.",
+    21654: "ContentSid Required",
+    21655: "The ContentSid is Invalid",
+    21656: "The ContentVariables Parameter is invalid",
     63016: "Failed to send freeform message because you are outside the allowed window.",
 }
 _CODE_FOR_STATUS = {401: 20003, 404: 20404, 429: 20429}

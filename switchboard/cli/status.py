@@ -52,6 +52,10 @@ def _message(args: argparse.Namespace) -> int:
         print(f"answered together with later messages of its burst, by the reply to {message.answered_by}")
     if message.undelivered:
         print(f"reply not sent: {message.undelivered}")
+    template = store.outside_window(message.inbound.message_sid)
+    if template is not None and message.undelivered != "outside-window":
+        print(f"the 24-hour window had closed: the answer from part {template[1]} on went as the WhatsApp "
+              f"template (part {template[0]})")
     for index, outbound_sid in sorted(message.sent_parts.items()):
         delivery = store.delivery(outbound_sid)
         print(f"part {index}: {outbound_sid} {delivery.get('status', 'no status yet')} "

@@ -1,10 +1,11 @@
-"""Wrapper around the openai SDK (completions, moderation): one call, explicit timeout, SDK retries off."""
+"""Wrapper around the openai SDK (completions, moderation, transcription): one call, explicit timeout, SDK retries off."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import openai
 
@@ -26,11 +27,12 @@ class CompletionClient:
     def from_settings(cls, settings: Settings) -> CompletionClient:
         return cls(_sdk(settings), settings.openai_model, settings.openai_max_output_tokens)
 
-    def complete(self, messages: Sequence[dict[str, str]]) -> str:
+    def complete(self, messages: Sequence[Mapping[str, Any]]) -> str:
+        """`messages` in OpenAI's chat format; a user turn's content may be a list of text and image_url parts."""
         with _converted("OpenAI"):
             response = self.sdk.chat.completions.create(
                 model=self.model,
-                messages=list(messages),  # type: ignore[arg-type]
+                messages=[dict(m) for m in messages],  # type: ignore[misc]  # our dicts are the SDK's TypedDicts
                 max_completion_tokens=self.max_output_tokens,
             )
         # A refusal or an empty answer is the model's considered reply to this prompt: asking again
@@ -64,6 +66,24 @@ class ModerationClient:
         with _converted("OpenAI moderation"):
             response = self.sdk.moderations.create(model=self.model, input=text)
         return any(result.flagged for result in response.results)
+
+
+class Transcriber:
+    """Turns a voice note into text with OpenAI's audio transcription endpoint (OPENAI_TRANSCRIPTION_MODEL)."""
+
+    def __init__(self, sdk: openai.OpenAI, model: str) -> None:
+        self.sdk = sdk
+        self.model = model
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Transcriber:
+        return cls(_sdk(settings), settings.openai_transcription_model)
+
+    def transcribe(self, filename: str, data: bytes, content_type: str) -> str:
+        """The spoken text ("" for silence). OpenAI reads the format from the file name's extension."""
+        with _converted("OpenAI transcription"):
+            result = self.sdk.audio.transcriptions.create(model=self.model, file=(filename, data, content_type))
+        return result.text.strip()
 
 
 def _sdk(settings: Settings) -> openai.OpenAI:

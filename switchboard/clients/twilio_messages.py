@@ -12,20 +12,32 @@ def inbound_from_resource(resource: Any) -> InboundMessage:
 
     Raises MalformedMessage when the resource lacks what every message carries.
     """
+    sender = resource.from_ or ""
     return InboundMessage.from_twilio_form({
         "MessageSid": resource.sid or "",
         "AccountSid": resource.account_sid or "",
-        "From": resource.from_ or "",
+        "From": sender,
         "To": resource.to or "",
         "Body": resource.body or "",
         "NumMedia": str(resource.num_media or 0),
-        # The webhook's WaId is the WhatsApp number without '+': derive it so both paths put the
-        # message in the same conversation.
-        "WaId": wa_id(resource.from_ or ""),
+        # The resource has only `from_`; rebuild the webhook's sender fields from it, so both paths
+        # derive the same user_id and put the message in the same conversation.
+        **sender_fields(sender),
     }, received_at=resource.date_sent.timestamp() if resource.date_sent else None)
 
 
-def wa_id(sender: str) -> str:
-    if sender.startswith("whatsapp:"):
-        return sender.removeprefix("whatsapp:").lstrip("+")
-    return ""
+def sender_fields(sender: str) -> dict[str, str]:
+    """The webhook's WaId or ExternalUserId for a `From`, as Twilio sends them.
+
+    A WhatsApp phone number comes with WaId, the number without '+'. A sender known only by a
+    WhatsApp username has no phone: Twilio puts its business-scoped user id in From
+    ('whatsapp:US.1349…') and sends the same value, channel prefix included, as ExternalUserId.
+    SMS carries neither (the user id is From itself).
+    """
+    if not sender.startswith("whatsapp:"):
+        return {}
+    number = sender.removeprefix("whatsapp:")
+    if number.lstrip("+").isdigit():
+        return {"WaId": number.lstrip("+")}
+    return {"ExternalUserId": sender}
+

@@ -1,6 +1,6 @@
 """Direct mode (PROCESSING_MODE=direct): answer inside the web request, no queue.
 
-For small deployments without SQS. The trade-off: the webhook waits for OpenAI, so slow answers
+For small deployments without SQS. Bursts are not coalesced here (each message is answered in its own request). The trade-off: the webhook waits for OpenAI, so slow answers
 push Twilio's 15 s limit, and a crash mid-request loses the work in progress (the outbox relay is
 not running without a worker).
 """
@@ -8,7 +8,10 @@ not running without a worker).
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
+from switchboard.domain.answering import AnswerOptions
+from switchboard.domain.bursts import BurstPolicy
 from switchboard.domain.conversation import RateLimit, answer_with_apology, deliver_reply, produce_answer, run_intake
 from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
 from switchboard.services import get_services
@@ -22,10 +25,12 @@ def process_now(message_sid: str, conversation: str) -> bool:
     settings = services.settings
     run_intake(services.store, message_sid,
                RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds),
-               moderation=services.moderation)
+               moderation=services.moderation, readable=settings.readable_media())
     try:
+        # No bursts here: waiting out a quiet window would hold Twilio's request open.
+        options = replace(AnswerOptions.from_settings(settings), burst=BurstPolicy(), order_wait_max_seconds=0)
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
-                       order_wait_max_seconds=0)
+                       options=options, media=services.media, replies=services.replies)
     except NotYourTurn:
         # Another request (Twilio's retry of this webhook, or the first try still waiting for
         # OpenAI) holds the answer's lease: it answers, this one only acknowledges.

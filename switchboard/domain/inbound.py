@@ -61,7 +61,7 @@ class InboundMessage:
     sender: str  # Twilio's From: "+15551234567" or "whatsapp:+15551234567"
     recipient: str  # Twilio's To: the number (or WhatsApp sender) that received the message
     body: str
-    user_id: str  # ExternalUserId, else WaId, else From: stable even when From is a WhatsApp username
+    user_id: str  # WaId, else ExternalUserId, else From: stable even when From is a WhatsApp username
     num_media: int = 0
     received_at: float = 0.0
     conversation: str = ""  # HMAC-keyed id from from_twilio_form; empty in records made before it existed
@@ -102,7 +102,9 @@ class InboundMessage:
         if not 0 <= num_media <= MAX_MEDIA:
             raise MalformedMessage(f"NumMedia must be 0 to {MAX_MEDIA}")
         recipient = form.get("To", "").strip()
-        user_id = (form.get("ExternalUserId") or form.get("WaId") or sender).strip()
+        # WaId first: a phone user's conversation must not split if Twilio starts sending ExternalUserId
+        # for them too, and catch-up rebuilds the same id from Twilio's log (which has only From).
+        user_id = (form.get("WaId") or form.get("ExternalUserId") or sender).strip()
         media = _media(form, num_media)
         return cls(
             message_sid=form["MessageSid"],

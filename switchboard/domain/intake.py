@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from switchboard.clients.openai_client import ModerationClient
+from switchboard.domain.media import DEFAULT_READABLE
+from switchboard.domain.opt_out import apply_opt_out
 from switchboard.domain.privacy import forget_sender
 from switchboard.domain.turns import UnknownMessage, load
 from switchboard.domain.user_commands import Command, classify, forget_text
@@ -23,18 +25,25 @@ class RateLimit:
 
 
 def run_intake(store: ConversationStore, message_sid: str, rate_limit: RateLimit | None = None,
-               moderation: ModerationClient | None = None) -> Command:
-    """Classify the message (chat, command, over a limit, flagged) and record the result once.
+               moderation: ModerationClient | None = None, *,
+               readable: frozenset[str] = DEFAULT_READABLE) -> Command:
+    """Classify the message (chat, command, opt-out, over a limit, flagged) and record the result once.
 
     Every check that guards a paid model call happens here, before the completion step: the
-    sender's rate limit, then the spend budgets (charged once per message), then moderation.
+    opt-out state (STOP/START first, so they work for a rate-limited user and an opted-out user
+    costs nothing), the sender's rate limit (which counts every message), then the spend budgets
+    (charged once per message), then moderation. `readable`: the media content types the bot
+    takes (MEDIA_CONTENT_TYPES); a message with only other media gets the polite "I can take …".
     """
     message = load(store, message_sid)
     if message.intake_result is not None:
         return Command(message.intake_result)
-    command = classify(message.inbound.body, message.inbound.num_media)
+    command = classify(message.inbound, readable)
+    count = store.count_message_in_window(message.conversation, rate_limit.window_seconds) if rate_limit else 0
+    command, settled = apply_opt_out(store, message, command)
+    if settled:
+        return _settle(store, message, command, drop_body=True)  # a STOP's words are never needed
     if rate_limit is not None:
-        count = store.count_message_in_window(message.conversation, rate_limit.window_seconds)
         if count == rate_limit.messages + 1:
             command = Command.RATE_LIMITED
         elif count > rate_limit.messages + 1:
@@ -43,9 +52,14 @@ def run_intake(store: ConversationStore, message_sid: str, rate_limit: RateLimit
         return _forget_on_request(store, message)
     if command is Command.CHAT:
         command = _screen(store, message, moderation)
-    stored = store.settle_intake(message, command.value, drop_body=command in _TEXT_NOT_KEPT)
+    return _settle(store, message, command, drop_body=command in _TEXT_NOT_KEPT)
+
+
+def _settle(store: ConversationStore, message: StoredMessage, command: Command, drop_body: bool) -> Command:
+    """Record the result once; the one on record (an earlier or overlapping run's) is the answer."""
+    stored = store.settle_intake(message, command.value, drop_body=drop_body)
     if stored is None:
-        raise UnknownMessage(f"message {message_sid} is not in the store")
+        raise UnknownMessage(f"message {message.inbound.message_sid} is not in the store")
     if store.text_retention_seconds is not None:
         # Each intake sweeps a few texts past MESSAGE_BODY_RETENTION_SECONDS, so busy deployments need no timer.
         store.remove_old_texts(store.text_retention_seconds)

@@ -88,9 +88,12 @@ class Stack:
         self.workers.append(worker)
         return worker
 
-    def start_web(self, sqs_endpoint_url: str | None = None) -> WebhookSender:
-        """Start gunicorn; `sqs_endpoint_url` sends only the web's SQS calls elsewhere (e.g. a fault proxy)."""
-        port = free_port()
+    def start_web(self, sqs_endpoint_url: str | None = None, port: int | None = None) -> WebhookSender:
+        """Start gunicorn; `sqs_endpoint_url` sends only the web's SQS calls elsewhere (e.g. a fault proxy).
+
+        `port`: one chosen beforehand, e.g. to put in PUBLIC_BASE_URL (status callbacks need it).
+        """
+        port = port or free_port()
         env = self.env if sqs_endpoint_url is None else {**self.env, "SQS_ENDPOINT_URL": sqs_endpoint_url}
         self.web = start_gunicorn(env, port, log_dir=self.log_dir)
         self.sender = WebhookSender(f"http://127.0.0.1:{port}/twilio/messages", self.settings.twilio_account_sid,

@@ -228,3 +228,48 @@ def test_blank_optional_security_settings_read_as_unset(env: pytest.MonkeyPatch)
 
     settings = load_settings()
     assert (settings.trusted_proxy_hops, settings.twilio_webhook_shared_key_secret) == (None, None)
+
+
+# --- history budget (issue 11) -------------------------------------------------------------------------
+
+
+def test_the_history_budget_defaults_to_tokens_with_no_character_bound(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HISTORY_MAX_CHARS", "")  # as `.env.example` lists it
+
+    settings = load_settings()
+
+    assert (settings.history_max_tokens, settings.history_max_chars, settings.history_summary) == (3000, None, True)
+
+
+def test_a_history_budget_that_cannot_fit_the_models_context_window_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPENAI_MODEL", "gpt-4-0613")  # 8192 tokens
+    env.setenv("HISTORY_MAX_TOKENS", "8000")
+
+    message = config_error()
+
+    assert "HISTORY_MAX_TOKENS: 8000" in message and "OPENAI_MODEL gpt-4-0613 (8192 tokens)" in message
+    env.setenv("OPENAI_MODEL", "gpt-4o")
+    assert load_settings().history_max_tokens == 8000
+
+
+def test_an_unknown_model_is_held_to_a_conservative_window(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPENAI_MODEL", "my-local-llama")
+    env.setenv("HISTORY_MAX_TOKENS", "10000")
+
+    assert "assumed for a model" in config_error()
+
+
+def test_the_system_prompt_counts_against_the_context_window(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPENAI_MODEL", "gpt-4")
+    env.setenv("SYSTEM_PROMPT", "Be very thorough. " * 1500)  # about 6750 tokens
+
+    assert "HISTORY_MAX_TOKENS" in config_error()
+
+
+def test_the_summary_may_take_at_most_half_the_history_budget(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HISTORY_MAX_TOKENS", "1000")
+    env.setenv("HISTORY_SUMMARY_MAX_TOKENS", "501")
+
+    assert "HISTORY_SUMMARY_MAX_TOKENS: at most half" in config_error()
+    env.setenv("HISTORY_SUMMARY_MAX_TOKENS", "500")
+    assert load_settings().history_summary_max_tokens == 500

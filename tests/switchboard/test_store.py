@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 
+import pytest
 import redis
 
 from switchboard.domain.inbound import InboundMessage
@@ -166,3 +167,15 @@ def test_every_key_the_store_writes_expires_except_the_outbox(
         "delivery:SM-out"}
     assert ttls.pop("outbox") == -1
     assert all(ttl > 0 for ttl in ttls.values()), ttls
+
+
+def test_the_last_inbound_time_is_when_the_user_wrote_not_when_we_stored_it(
+    store: ConversationStore, make_inbound: Make
+) -> None:
+    two_days_ago = time.time() - 2 * 86_400
+    old = accepted(store, make_inbound("sent during the outage", received_at=two_days_ago))
+
+    assert store.last_inbound_at(old.conversation) == pytest.approx(two_days_ago)
+    newer = accepted(store, make_inbound("and now", received_at=two_days_ago + 100))
+    accepted(store, make_inbound("rebuilt out of order", received_at=two_days_ago + 50))
+    assert store.last_inbound_at(newer.conversation) == pytest.approx(two_days_ago + 100)

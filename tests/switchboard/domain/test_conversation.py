@@ -46,10 +46,22 @@ class FakeCompletions:
 class FakeReplies:
     """Returns a new SM… sid per send, except for the calls (numbered from 1) given an error to raise."""
 
+    # As ReplySender without PUBLIC_BASE_URL and template: a part's status is asked for, and is "sent" at once.
+    status_callback = None
+    template = None
+    part_order_wait_seconds = 30.0
+
+    def message_status(self, sid: str) -> tuple[str, str]:
+        return "sent", ""
+
+    def show_typing(self, inbound_message_sid: str) -> None:
+        self.typing.append(inbound_message_sid)
+
     def __init__(self, failures: dict[int, Exception] | None = None) -> None:
         self.failures = failures or {}
         self.calls: list[tuple[str, str, str]] = []
         self.sids: list[str] = []  # of the sends that succeeded
+        self.typing: list[str] = []  # the inbound messages "typing…" was shown for
 
     def send(self, to: str, from_: str, body: str) -> str:
         self.calls.append((to, from_, body))

@@ -71,8 +71,9 @@ def test_a_non_numeric_num_media_is_malformed() -> None:
         parsed(NumMedia="lots")
 
 
-def test_the_user_id_prefers_external_user_id_then_wa_id_then_from() -> None:
-    assert parsed(ExternalUserId="ext-1", WaId="15551234567").user_id == "ext-1"
+def test_the_user_id_prefers_wa_id_then_external_user_id_then_from() -> None:
+    assert parsed(ExternalUserId="ext-1", WaId="15551234567").user_id == "15551234567"
+    assert parsed(ExternalUserId="ext-1").user_id == "ext-1"
     assert parsed(WaId="15551234567").user_id == "15551234567"
     assert parsed().user_id == FORM["From"]
 
@@ -135,3 +136,65 @@ def test_mask_phone_keeps_the_channel_and_hides_the_middle() -> None:
 def test_mask_phone_hides_short_values_entirely() -> None:
     assert mask_phone("12345") == "***"
     assert mask_phone("sms:12345") == "sms:***"
+
+
+# --- what WhatsApp carries beyond the Body (issue 11) -------------------------------------------------
+
+def test_a_voice_note_keeps_its_media_url_and_type_and_has_no_body() -> None:
+    message = parsed(Body="", NumMedia="1", MessageType="audio", MediaContentType0="audio/ogg",
+                     MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1")
+
+    assert message.body == "" and message.message_type == "audio"
+    assert [(m.url, m.content_type, m.kind) for m in message.media] == [
+        ("https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1", "audio/ogg", "audio")]
+
+
+def test_every_one_of_several_images_is_kept_in_order() -> None:
+    media = {f"MediaUrl{i}": f"https://api.twilio.com/m/ME{i}" for i in range(3)}
+    types = {f"MediaContentType{i}": "image/jpeg" for i in range(3)}
+
+    message = parsed(NumMedia="3", **media, **types)
+
+    assert [m.url for m in message.media] == [f"https://api.twilio.com/m/ME{i}" for i in range(3)]
+
+
+@pytest.mark.parametrize("changes", [
+    {"NumMedia": "11"},
+    {"NumMedia": "1"},  # no MediaUrl0
+    {"NumMedia": "1", "MediaUrl0": "file:///etc/passwd"},
+    {"Latitude": "north", "Longitude": "1"},
+    {"Latitude": "91", "Longitude": "0"},
+])
+def test_impossible_media_or_location_fields_are_malformed(changes: dict[str, str]) -> None:
+    with pytest.raises(MalformedMessage):
+        parsed(**changes)
+
+
+def test_a_location_button_quote_ad_and_profile_name_are_read() -> None:
+    message = parsed(Latitude="-33.8688", Longitude="151.2093", Address="Sydney NSW", Label="Opera House",
+                     ButtonText="Yes", ButtonPayload="confirm-1", OriginalRepliedMessageSid="SM" + "a" * 32,
+                     ReferralHeadline="Sign up", ReferralSourceUrl="https://fb.me/x", ProfileName="Ada",
+                     OptOutType="stop")
+
+    assert message.location is not None
+    assert (message.location.latitude, message.location.label) == (-33.8688, "Opera House")
+    assert (message.button_text, message.button_payload) == ("Yes", "confirm-1")
+    assert message.replied_to_sid == "SM" + "a" * 32
+    assert dict(message.referral) == {"ReferralHeadline": "Sign up", "ReferralSourceUrl": "https://fb.me/x"}
+    assert (message.profile_name, message.opt_out_type, message.channel) == ("Ada", "STOP", "whatsapp")
+
+
+def test_a_list_pick_reads_as_a_button_and_a_bad_quoted_sid_is_ignored() -> None:
+    message = parsed(ListId="plan-b", ListTitle="Plan B", OriginalRepliedMessageSid="not a sid")
+
+    assert (message.button_text, message.button_payload, message.replied_to_sid) == ("Plan B", "plan-b", "")
+
+
+def test_an_sms_sender_is_on_the_sms_channel() -> None:
+    assert parsed(From="+15551234567", To="+15550000000").channel == "sms"
+
+
+def test_a_sender_known_only_by_a_username_keeps_it_as_the_user_id() -> None:
+    message = parsed(From="whatsapp:ada.lovelace", ExternalUserId="US.13491208655302741918")
+
+    assert message.user_id == "US.13491208655302741918"
