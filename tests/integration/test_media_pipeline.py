@@ -89,3 +89,30 @@ def test_media_that_cannot_be_fetched_still_gets_an_answer_that_says_so(stack: S
     [reply] = stack.wait_for_replies(sender, 1)
     assert "voice note that could not be played: redirect to a host not allowed" in reply
     assert stack.openai.client.transcriptions() == []
+
+
+# --- what else WhatsApp carries, through the same worker: a location, a button, a quoted reply -----------
+
+def test_a_location_and_a_button_tap_reach_the_model_as_context(stack: Stack) -> None:
+    sender = new_user()
+
+    assert stack.send("", sender, MessageType="location", Latitude="52.52", Longitude="13.405",
+                      Address="Unter den Linden 1", Label="Registration office")[0] == 200
+    assert stack.wait_for_replies(sender, 1) == [
+        "echo: [The user shared a location: Registration office, Unter den Linden 1 (latitude 52.520000, "
+        "longitude 13.405000)]"]
+    assert stack.send("Yes, book it", sender, MessageType="button", ButtonText="Yes, book it",
+                      ButtonPayload="book-slot-7")[0] == 200
+    assert stack.wait_for_replies(sender, 2)[1] == (
+        'echo: [The user tapped the option "Yes, book it" (option id: book-slot-7)]')
+
+
+def test_a_quoted_reply_puts_the_quoted_answer_in_context(stack: Stack) -> None:
+    sender = new_user()
+    assert stack.send("Which documents?", sender)[0] == 200
+    assert stack.wait_for_replies(sender, 1) == ["echo: Which documents?"]
+    [ours] = [m for m in stack.twilio.client.messages() if m["to"] == sender]
+
+    assert stack.send("and where?", sender, OriginalRepliedMessageSid=ours["sid"])[0] == 200
+
+    assert stack.wait_for_replies(sender, 2)[1] == 'echo: [Replying to: "echo: Which documents?"]\nand where?'
