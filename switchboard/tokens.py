@@ -8,7 +8,7 @@ text per token: UTF-8 bytes / 4, rounded up, plus a few tokens per chat message 
 English it lands near the real count; for other scripts it errs a little either way, which a budget
 sized with headroom absorbs.
 
-The store's history trimming (switchboard/store.py, `_RECORD_ANSWER`) counts the same way in Lua,
+The store's history trimming (switchboard/store/history.py, `TRIM_HISTORY`) counts the same way in Lua,
 with these constants passed in, so the stored history and the prompt agree on what fits.
 
 A leaf module (it imports nothing of ours): settings, the store and the prompt builder all use it.
