@@ -21,10 +21,11 @@ from werkzeug.test import EnvironBuilder, encode_multipart
 from werkzeug.wrappers import Request
 
 from localdev.redis_keys import delete_keys_with_prefix
+from localdev.redis_server import redis_url_for_tests
 from switchboard.settings import Settings, get_settings, load_settings
 from webapp import MAX_REQUEST_BYTES, create_app
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()
 ACCOUNT_SID = "AC" + uuid.uuid4().hex
 AUTH_TOKEN = uuid.uuid4().hex
 PATH = "/twilio/messages"
@@ -117,8 +118,10 @@ def twilio_like_forms(draw: st.DrawFn) -> list[tuple[str, str]]:
                                                                   ACCOUNT_SID.upper(), ACCOUNT_SID + "Body"]) | any_text)),
         ("From", user), ("To", "whatsapp:+14155238886"), ("Body", draw(value)),
         ("NumMedia", draw(st.sampled_from(["0", "1"]) | value)),
+        ("MediaUrl0", draw(st.just(MEDIA_URL) | value)), ("MediaContentType0", "image/jpeg"),
     ]
-    dropped = draw(st.sets(st.sampled_from(["MessageSid", "AccountSid", "From", "To", "NumMedia"]), max_size=2))
+    dropped = draw(st.sets(st.sampled_from(["MessageSid", "AccountSid", "From", "To", "NumMedia", "MediaUrl0"]),
+                           max_size=2))
     fields = [(k, v) for k, v in fields if k not in dropped]
     fields += draw(st.lists(st.tuples(field_name, value), max_size=4))  # extra and repeated fields
     return draw(st.permutations(fields))
@@ -198,9 +201,15 @@ def expected_status(form: MultiDict[str, str]) -> int:
     if not TWILIO_ACCOUNT_SID.fullmatch(form.get("AccountSid", "")):
         return 400  # required, and in Twilio's shape
     try:
-        int(form.get("NumMedia") or 0)
+        num_media = int(form.get("NumMedia") or 0)
     except ValueError:
         return 400
+    if not 0 <= num_media <= 10:
+        return 400  # Twilio sends at most 10 media items
+    for i in range(num_media):  # each item Twilio counts comes with its URL
+        url = form.get(f"MediaUrl{i}", "").strip()
+        if not url.startswith(("https://", "http://")) or len(url) > 2048:
+            return 400
     if form["AccountSid"] != ACCOUNT_SID:
         return 403
     return 200
@@ -242,6 +251,7 @@ def test_a_signed_form_of_any_shape_gets_the_status_it_deserves_and_one_hand_ove
 
 
 SIGNED_FIELDS = ("AccountSid", "Body", "From", "MessageSid", "NumMedia", "To")  # sorted, as the signature joins them
+MEDIA_URL = "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
 
 
 @FUZZ
@@ -257,12 +267,14 @@ def test_a_captured_request_replayed_with_a_field_shifted_into_its_neighbour_is_
     """Twilio's signature joins names and values with no separator: `MessageSid=<sid>NumMedia0` without
     NumMedia signs exactly like the original. Such a replay must never become a new message."""
     sid = "SM" + uuid.uuid4().hex
+    media = [(f"MediaUrl{i}", f"{MEDIA_URL}{i}") for i in range(int(num_media))]
     original = [("MessageSid", sid), ("AccountSid", ACCOUNT_SID), ("From", "whatsapp:+15551234567"),
-                ("To", "whatsapp:+14155238886"), ("Body", body), ("NumMedia", num_media)]
+                ("To", "whatsapp:+14155238886"), ("Body", body), ("NumMedia", num_media), *media]
     captured = form_body(original, encoding)
     signature = sign(parsed_form(captured))
     assert post(webhook, captured, signature) == 200
-    neighbour = SIGNED_FIELDS[SIGNED_FIELDS.index(shifted) + 1]
+    names = sorted(name for name, _ in original)  # the order the signature joins them in
+    neighbour = names[names.index(shifted) + 1]
     values = dict(original)
     replay = form_body([(name, value + neighbour + values[neighbour] if name == shifted else value)
                         for name, value in original if name != neighbour], encoding)
