@@ -9,7 +9,8 @@
 Starts the whole local stack as separate processes (moto's SQS server counting requests, the Twilio
 and OpenAI stand-ins, the Procfile's web and worker lines, the floor app), runs the scenarios, stops
 everything (error or not), prints the tables and writes results.json and results.png to --out
-(docs/bench by default). Needs Redis on 127.0.0.1:6379; run from the repository root.
+(docs/bench by default). Needs the tests' Redis (SWITCHBOARD_TEST_REDIS_URL, default 127.0.0.1:6379;
+`python -m localdev with-redis -- python -m bench` brings one along); run from the repository root.
 """
 
 from __future__ import annotations

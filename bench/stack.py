@@ -21,10 +21,11 @@ from localdev.moto_server import MotoServer
 from localdev.polling import wait_for
 from localdev.processes import WORKER_READY, ManagedProcess, free_port
 from localdev.procfile import procfile_commands, procfile_env, settings_for
+from localdev.redis_server import redis_url_for_tests
 from localdev.standins.client import StandinClient
 from switchboard.clients.sqs_admin import init_queues
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()  # the tests' Redis: SWITCHBOARD_TEST_REDIS_URL, default 127.0.0.1:6379
 WEB_APP = '"webapp:create_app()"'
 # The floor app under its own gunicorn settings (the web line's, minus Switchboard's broker warm-up).
 FLOOR_APP = '"bench.floor_app:create_app()" --config bench/floor_gunicorn.py'
@@ -61,6 +62,9 @@ class BenchStack:
             "SQS_ENDPOINT_URL": self.sqs_url, "AWS_REGION": "us-east-1",
             "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
             "SQS_QUEUE_PREFIX": f"bench{self.tag}-", "PYTHONPATH": str(Path.cwd()),
+            # The bench counts one answer per message: a sender's back-to-back messages must not be
+            # coalesced into one burst answer (issue 11's BURST_WINDOW_SECONDS, 2 s by default).
+            "BURST_WINDOW_SECONDS": "0",
         }
         settings = settings_for(self.env)
         init_queues(settings)

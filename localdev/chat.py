@@ -45,6 +45,14 @@ class ChatSession:
         return self.send_outgoing(parse_line(line))
 
     def send_outgoing(self, outgoing: Outgoing) -> int:
+        return self.post(outgoing)[0]
+
+    def post(self, outgoing: Outgoing, user: str | None = None, profile_name: str = "Local user") -> tuple[int, str]:
+        """Upload the attachment (if any), post the signed webhook as `user`; returns (HTTP status, MessageSid).
+
+        The dev phone (localdev/devphone/) posts through here too, as each of its simulated users.
+        """
+        user = user or self.user
         message_sid, media_url = "SM" + uuid.uuid4().hex, None
         if outgoing.attachment is not None:
             # The stand-in keeps the file behind an API URL, as Twilio keeps a WhatsApp user's media.
@@ -53,16 +61,16 @@ class ChatSession:
         form = {
             "MessageSid": message_sid,
             "AccountSid": self.account_sid,
-            "From": self.user,
+            "From": user,
             "To": BOT_NUMBER,
             "Body": outgoing.body,
-            "WaId": self.user.removeprefix("whatsapp:").lstrip("+"),
-            "ProfileName": "Local user",
+            "WaId": user.removeprefix("whatsapp:").lstrip("+"),
+            "ProfileName": profile_name,
             **webhook_fields(outgoing, media_url),
         }
         signature = self.validator.compute_signature(self.webhook_url, form)
         response = requests.post(self.webhook_url, data=form, headers={"X-Twilio-Signature": signature}, timeout=20)
-        return response.status_code
+        return response.status_code, message_sid
 
     def poll_replies(self) -> int:
         """Print replies to our user that arrived since the last poll; returns how many."""

@@ -1,4 +1,4 @@
-"""`python -m localdev dev` (the whole pipeline here, and a chat with it) and `python -m localdev chat`."""
+"""`python -m localdev dev` (the whole pipeline here, and a chat with it), `chat`, and `with-redis` (for scripts/test)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 
 def _chat(args: argparse.Namespace) -> int:
     from localdev.chat import ChatSession
-    from localdev.local_stack import SECRETS_FILE, read_dotenv
+    from localdev.local_env import SECRETS_FILE, read_dotenv
 
     # `python -m localdev dev` made a random token for this checkout; chat signs with the same one.
     auth_token = args.auth_token or os.environ.get("TWILIO_AUTH_TOKEN") or read_dotenv(SECRETS_FILE).get(
@@ -32,7 +32,9 @@ def _chat(args: argparse.Namespace) -> int:
 
 def _dev(args: argparse.Namespace) -> int:
     from localdev.chat import ChatSession
-    from localdev.local_stack import LocalStack
+    from localdev.local_stack import LocalStack, StartFailed
+    from localdev.ports import PortTaken
+    from localdev.redis_server import RedisUnavailable
 
     stack = LocalStack()
     # A `kill` or a closed terminal must stop the stack too, not orphan moto, gunicorn and the workers.
@@ -41,8 +43,7 @@ def _dev(args: argparse.Namespace) -> int:
     try:
         stack.start()
         env = stack.env
-        print(f"Switchboard is running: webhook http://127.0.0.1:{env['PORT']}/twilio/messages, "
-              f"Flower http://127.0.0.1:{env['FLOWER_PORT']}, logs in .run/")
+        print("Switchboard is running.")
         if env.get("OPENAI_API_KEY") == "offline":
             print("No OPENAI_API_KEY set: answers come from the built-in offline responder.")
         if args.no_chat:
@@ -59,9 +60,26 @@ def _dev(args: argparse.Namespace) -> int:
         ).run()
     except KeyboardInterrupt:
         pass
+    except (StartFailed, PortTaken, RedisUnavailable) as exc:
+        print(f"  \N{HEAVY BALLOT X} {exc}", file=sys.stderr)
+        return 1
     finally:
         stack.stop()
     return 0
+
+
+def _with_redis(args: argparse.Namespace) -> int:
+    from localdev.ports import PortTaken
+    from localdev.redis_server import RedisUnavailable
+    from localdev.with_redis import run_with_redis
+
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    if not command:
+        raise SystemExit("with-redis: no command given (python -m localdev with-redis -- COMMAND…)")
+    try:
+        return run_with_redis(command)
+    except (RedisUnavailable, PortTaken) as exc:
+        raise SystemExit(f"with-redis: {exc}") from exc
 
 
 def _interrupt(signum: int, frame: Any) -> None:
@@ -81,6 +99,10 @@ def register(commands: Any) -> None:
     chat.add_argument("--account-sid", default="AC" + "0" * 31 + "1")
     chat.add_argument("--auth-token", help="default: TWILIO_AUTH_TOKEN, else the one `python -m localdev dev` made")
     chat.set_defaults(run=_chat)
+
+    with_redis = commands.add_parser("with-redis", help="run a command with a Redis to test against (scripts/test)")
+    with_redis.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND")
+    with_redis.set_defaults(run=_with_redis)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -53,6 +53,9 @@ RECORDS_REBUILT = Counter(
 DROPPED = Counter(
     "switchboard_dropped", "Accepted messages that could not be answered at all (record lost and not "
     "rebuildable), by reason", ["reason"])
+OPENAI_CREDENTIALS_ERRORS = Counter(
+    "switchboard_openai_credentials_errors", "OpenAI calls refused with 401/403 (a rotated, revoked or wrong "
+    "key); the message is kept and retried slowly")
 TWILIO_CREDENTIALS_ERRORS = Counter(
     "switchboard_twilio_credentials_errors", "Sends Twilio refused with 401/403 (rotated or wrong token); the "
     "reply is kept and retried slowly")

@@ -18,7 +18,7 @@ from celery import Task
 from switchboard.clients.sqs_admin import queue_names
 from switchboard.clients.sqs_fifo import fifo_options
 from switchboard.domain.summaries import fold_history, give_up_fold
-from switchboard.errors import NotYourTurn, PermanentError, TransientError
+from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
 from switchboard.logs import correlated
 from switchboard.services import Services, get_services
 from switchboard.settings import Settings
@@ -81,6 +81,9 @@ class SummaryTask(Task):  # type: ignore[misc]  # celery has no type information
                 if attempt + 1 < MAX_ATTEMPTS:
                     self.retry_later(conversation, attempt + 1, TURN_WAIT_SECONDS, settings)
                 return
+            except ConfigurationFault as exc:  # our key, not this fold: keep the turns, ask again slowly
+                log.error("summary: %s; trying again later", exc)
+                self.retry_later(conversation, attempt, backoff_cap_seconds(settings), settings)
             except TransientError as exc:
                 if attempt + 1 < MAX_ATTEMPTS:
                     log.warning("summary: %s; retry %s", exc, attempt + 1)

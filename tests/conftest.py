@@ -12,6 +12,7 @@ import pytest
 from localdev.moto_server import ExternalSqs, MotoServer
 from localdev.processes import REPO_ROOT
 from localdev.redis_keys import delete_keys_with_prefix
+from localdev.redis_server import TEST_REDIS_URL_VARIABLE, answers, redis_url_for_tests
 from switchboard.clients.sqs_admin import init_queues
 from switchboard.settings import Settings, get_settings
 from tests.harness.pipeline import Stack, make_stack
@@ -20,6 +21,13 @@ from tests.harness.standins import RunningStandin, start_openai, start_twilio
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs moto's SQS server, Redis or child processes")
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    url = redis_url_for_tests()
+    if answers(url):
+        return f"redis: {url} ({TEST_REDIS_URL_VARIABLE})"
+    return f"redis: NOTHING ANSWERS at {url}: run ./scripts/test, which starts one, or set {TEST_REDIS_URL_VARIABLE}"
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +99,7 @@ def pipeline_env(
         "OPENAI_API_KEY": "sk-test",
         "OPENAI_BASE_URL": f"{openai_standin_session.base_url}/v1",
         "OPENAI_MODEL": "gpt-test",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "REDIS_URL": redis_url_for_tests(),
         "REDIS_KEY_PREFIX": f"sbtest-{run_id}:",
         "SQS_ENDPOINT_URL": moto.endpoint_url,
         "AWS_REGION": "us-east-1",

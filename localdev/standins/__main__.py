@@ -9,6 +9,7 @@ import sys
 from localdev.standins.openai_api import create_openai_standin
 from localdev.standins.serving import serve_forever
 from localdev.standins.twilio_api import create_twilio_standin
+from localdev.standins.twilio_numbers import configure_numbers
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -21,6 +22,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     # Defaults from the same variables the app reads, so a dev run needs no duplicated secrets.
     twilio.add_argument("--account-sid", default=os.environ.get("TWILIO_ACCOUNT_SID"))
     twilio.add_argument("--auth-token", default=os.environ.get("TWILIO_AUTH_TOKEN"))
+    # The deployment's own numbers, their webhooks pointing at it as its Twilio numbers' would (`switchboard doctor`).
+    twilio.add_argument("--numbers", default=os.environ.get("TWILIO_NUMBERS", ""), help="comma-separated")
+    twilio.add_argument("--public-base-url", default=os.environ.get("PUBLIC_BASE_URL"))
 
     openai = kinds.add_parser("openai", help="the OpenAI Chat Completions API")
     openai.add_argument("--port", type=int, default=8902, help="0 picks a free port (printed on start)")
@@ -38,6 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.kind == "twilio":
         app = create_twilio_standin(args.account_sid, args.auth_token)
+        if args.public_base_url:
+            configure_numbers(app, [n.strip() for n in args.numbers.split(",") if n.strip()], args.public_base_url)
     else:
         app = create_openai_standin(offline=args.offline, api_key=args.api_key)
     serve_forever(app, args.host, args.port, label=args.kind)

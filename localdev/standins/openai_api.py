@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from localdev.standins.control import add_control_routes
 from localdev.standins.faults import Fault, FaultQueue
 from localdev.standins.openai_audio import MAX_FILE_BYTES, format_refusal, transcript_of
+from localdev.standins.openai_models import add_model_routes
 
 OFFLINE_PREFIX = "(offline mode: no OPENAI_API_KEY is set, so this is a canned answer) You said: "
 
@@ -313,6 +314,7 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
                        records={"requests": read, "moderations": read_moderations,
                                 "transcriptions": read_transcriptions},
                        endpoints=("create", "moderate", "transcribe"))
+    add_model_routes(app, api_key)  # GET /v1/models/{model}, for `switchboard doctor` (issue 12)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

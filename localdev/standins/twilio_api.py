@@ -19,6 +19,7 @@ from localdev.standins.faults import FaultQueue
 from localdev.standins.twilio_content import content_refusal, rendered_body
 from localdev.standins.twilio_delivery import StatusClock, add_delivery_control, callback_form
 from localdev.standins.twilio_errors import twilio_error
+from localdev.standins.twilio_numbers import add_number_routes
 from localdev.standins.twilio_resources import (
     API_VERSION,
     StoredMessage,
@@ -233,6 +234,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
     # Media behind basic auth, redirected to a second host (issue 11: localdev/standins/twilio_media.py).
     from localdev.standins.twilio_media import add_media_routes
     add_media_routes(app, account_sid, auth_token)
+    add_number_routes(app, account_sid, auth_token)  # numbers' webhooks, for `switchboard doctor` (issue 12)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -6,16 +6,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from switchboard.cli import catchup, dlq, forget, queues, status
+from switchboard.cli import catchup, dlq, doctor, forget, queues, status
 from switchboard.settings import ConfigError
 
 # Each module adds its subcommands to the parser; the order here is the order `--help` lists them.
-COMMAND_GROUPS = (queues, status, dlq, catchup, forget)
+COMMAND_GROUPS = (queues, status, doctor, dlq, catchup, forget)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="switchboard", description="Operator tasks: queues, status, dead letters, catch-up, forgetting a person.")
+        prog="switchboard", description="Operator tasks: queues, status, doctor, dead letters, catch-up, forgetting a person.")
     commands = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:
         group.register(commands)

@@ -9,7 +9,8 @@ from typing import Any
 
 import openai
 
-from switchboard.errors import PermanentError, TransientError
+from switchboard.errors import ConfigurationFault, PermanentError, TransientError
+from switchboard.metrics import OPENAI_CREDENTIALS_ERRORS
 from switchboard.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,11 @@ def _converted(what: str) -> Iterator[None]:
     """The SDK's errors as ours: rate limits, timeouts, 5xx, 408 and 409 are worth a retry; the rest not."""
     try:
         yield
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        # A revoked, rotated or wrong key: our setup, not the message. The step keeps the work and asks
+        # again slowly instead of spending the user's message on the apology.
+        OPENAI_CREDENTIALS_ERRORS.inc()
+        raise ConfigurationFault(f"{what} refused our API key (HTTP {exc.status_code}): check OPENAI_API_KEY") from exc
     except openai.RateLimitError as exc:
         raise TransientError(f"{what} rate limit", retry_after=_retry_after(exc.response)) from exc
     except (openai.APITimeoutError, openai.APIConnectionError, openai.InternalServerError) as exc:

@@ -26,6 +26,8 @@ STAGES = ("intake", "complete", "reply")
 HIGH_THROUGHPUT_FIFO: dict[QueueAttributeNameType, str] = {"DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId"}
 # Encrypted at rest with SQS-owned keys: no KMS key, policy or permission to manage.
 SQS_MANAGED_ENCRYPTION: dict[QueueAttributeNameType, str] = {"SqsManagedSseEnabled": "true"}
+# SQS's longest: a dead letter waits two weeks for `switchboard dlq redrive`.
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def init_queues(settings: Settings, client: SQSClient | None = None) -> list[str
         # Dead-letter queues get high-throughput mode too: a failure that dead-letters every message
         # fills them at the stage queue's rate, and `dlq list`/`redrive` must drain them as fast.
         dlq_url = _ensure(client, names.in_sqs(names.dead_letter(stage)), names.fifo, {
-            "MessageRetentionPeriod": str(14 * 24 * 3600),
+            "MessageRetentionPeriod": str(DEAD_LETTER_RETENTION_SECONDS),
         })
         dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
         url = _ensure(client, names.in_sqs(names.stage(stage)), names.fifo, {

@@ -25,6 +25,9 @@ def is_placeholder_token(token: str) -> bool:
 class TwilioSettings(BaseModel):
     twilio_account_sid: str = Field(pattern=r"^AC[0-9a-fA-F]{32}$")
     twilio_auth_token: SecretStr
+    # While rotating the auth token: the token being replaced. Webhooks signed with it are accepted too, so
+    # none is refused between Twilio's promotion of the new token and every web process running with it.
+    twilio_auth_token_previous: SecretStr | None = None
     # Tests only: accept a TWILIO_AUTH_TOKEN that is not Twilio's shape. Refused on AWS or against real Twilio.
     allow_test_auth_token: bool = False
     # Optional: the SharedKey secret of a Twilio Webhook Setting (X-Twilio-Webhooks-Signature-Settings).
@@ -40,10 +43,24 @@ class TwilioSettings(BaseModel):
     def _api_url_is_safe(cls, value: str | None) -> str | None:
         return plain_http_only_on_loopback(http_url(value))
 
-    @field_validator("twilio_webhook_shared_key_secret", mode="before")
+    @field_validator("twilio_webhook_shared_key_secret", "twilio_auth_token_previous", mode="before")
     @classmethod
     def _blank_secret_is_unset(cls, value: object) -> object:
         return blank_is_unset(value)
+
+    @field_validator("twilio_auth_token_previous")
+    @classmethod
+    def _previous_token_is_not_a_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and is_placeholder_token(value.get_secret_value()):
+            raise ValueError("a placeholder; set the token being rotated out, or leave it unset")
+        return value
+
+    def webhook_tokens(self) -> tuple[str, ...]:
+        """The auth tokens a webhook's X-Twilio-Signature may be made with: the current one, then the previous."""
+        tokens = [self.twilio_auth_token.get_secret_value()]
+        if self.twilio_auth_token_previous is not None:
+            tokens.append(self.twilio_auth_token_previous.get_secret_value())
+        return tuple(tokens)
 
     @field_validator("twilio_auth_token")
     @classmethod

@@ -17,18 +17,16 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 
 from localdev.moto_server import ExternalSqs, MotoServer
 from localdev.polling import wait_for
-from localdev.processes import REPO_ROOT
 from switchboard.clients.sqs_admin import STAGES, sqs_client
 from switchboard.settings import Settings, load_settings
 from tasks.startup_check import check_queues, inspect_queues
+from tests.deploy.cfn_template import TEMPLATE, load_template
 
 pytestmark = pytest.mark.integration
 
-TEMPLATE = REPO_ROOT / "deploy" / "cloudformation" / "switchboard-queues.yaml"
 CFN_LINT = Path(sys.executable).parent / "cfn-lint"
 REGION = "us-east-1"
 Deploy = Callable[..., dict[str, Any]]
@@ -84,30 +82,6 @@ def deploy(moto: MotoServer | ExternalSqs) -> Iterator[Deploy]:
             sqs.delete_queue(QueueUrl=url)
 
 
-def _load_template() -> dict[str, Any]:
-    """The template as plain data, with short-form intrinsics (!Ref, !GetAtt, …) in their long form."""
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-        value: Any
-        if isinstance(node, yaml.ScalarNode):
-            value = loader.construct_scalar(node)
-            if suffix == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        elif isinstance(node, yaml.MappingNode):
-            value = loader.construct_mapping(node, deep=True)
-        else:
-            raise yaml.constructor.ConstructorError(None, None, f"unexpected node for !{suffix}", node.start_mark)
-        return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-    Loader.add_multi_constructor("!", intrinsic)
-    return yaml.load(TEMPLATE.read_text(), Loader=Loader)  # a SafeLoader that also reads intrinsics
-
-
 def test_cfn_lint_passes_on_the_template() -> None:
     assert CFN_LINT.exists(), f"{CFN_LINT} missing: install the dev extras (pip install -e '.[dev]')"
     result = subprocess.run([str(CFN_LINT), str(TEMPLATE)], capture_output=True, text=True, timeout=120)
@@ -115,11 +89,15 @@ def test_cfn_lint_passes_on_the_template() -> None:
 
 
 def test_the_stack_creates_the_queues_the_app_expects(moto: MotoServer | ExternalSqs, deploy: Deploy) -> None:
-    # Not the defaults, so the test sees the parameters reach the queues; every optional parameter set.
+    # Not the defaults, so the test sees the parameters reach the queues; every optional parameter set
+    # (moto skips the scaling resources, tests/deploy/test_worker_scaling.py reads them).
     stack = deploy(
         VisibilityTimeoutSeconds="45", MaxReceiveCount="3", VisibleMessagesThreshold="10",
         OldestMessageAgeSeconds="120", AlarmTopicArn="arn:aws:sns:us-east-1:123456789012:switchboard-alerts",
         WorkerLogGroupName="/switchboard/test/worker", WorkerLogFormat="json", FailureMetricNamespace="Switchboard/test",
+        WorkerEcsClusterName="switchboard", WorkerEcsServiceName="switchboard-worker",
+        WorkerAutoScalingGroupName="switchboard-workers", WorkerMinCount="2", WorkerMaxCount="20",
+        BacklogPerWorkerTarget="150",
     )
     prefix, outputs = stack["QueuePrefix"], stack["OutputsByKey"]
     sqs = _client("sqs", moto.endpoint_url)
@@ -215,7 +193,7 @@ def test_the_policies_are_scoped_to_the_stacks_queues(moto: MotoServer | Externa
 def test_every_queue_in_the_template_is_encrypted_at_rest_and_fifo_ones_are_high_throughput() -> None:
     """Template text: moto reports SqsManagedSseEnabled true for any queue, and checkov skips CKV_AWS_27 on
     the word of the template's comment, so this is what keeps that comment true."""
-    queues = {name: r["Properties"] for name, r in _load_template()["Resources"].items()
+    queues = {name: r["Properties"] for name, r in load_template()["Resources"].items()
               if r["Type"] == "AWS::SQS::Queue"}
     assert len(queues) == 2 * len(STAGES)
     for name, queue in queues.items():
@@ -227,7 +205,7 @@ def test_every_queue_in_the_template_is_encrypted_at_rest_and_fifo_ones_are_high
 
 def test_the_template_declares_an_alarm_for_each_queue_and_for_task_failures() -> None:
     """Template text only: moto cannot create CloudWatch alarms or metric filters (see the module docstring)."""
-    resources = _load_template()["Resources"]
+    resources = load_template()["Resources"]
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
 
     def sqs_alarms(queue_resource: str) -> dict[str, dict[str, Any]]:

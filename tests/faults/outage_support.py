@@ -15,6 +15,7 @@ import redis
 
 from localdev.polling import wait_for
 from localdev.processes import ManagedProcess, free_port
+from localdev.redis_server import find_redis_server
 from switchboard.clients.sqs_admin import queue_depths, queue_names
 from switchboard.settings import Settings
 from switchboard.store import ConversationStore, HistoryLimits
@@ -124,7 +125,7 @@ class RedisServer:
             # Like production: every write is on disk before it is acknowledged, so a restart keeps it.
             data_dir.mkdir(parents=True, exist_ok=True)
             options = ["--save", "", "--appendonly", "yes", "--appendfsync", "always", "--dir", str(data_dir)]
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", *options]
+        argv = [str(find_redis_server()), "--port", str(self.port), "--bind", "127.0.0.1", *options]
         self.process = ManagedProcess("redis", argv, {}, log_path)
 
     @property

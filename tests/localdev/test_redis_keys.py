@@ -8,9 +8,10 @@ import pytest
 import redis
 
 from localdev.redis_keys import delete_keys_with_prefix
+from localdev.redis_server import redis_url_for_tests
 
 pytestmark = pytest.mark.integration
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()
 
 
 def test_it_deletes_only_keys_with_the_prefix() -> None:

@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 import pytest
 import redis
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore, HistoryLimits
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()  # SWITCHBOARD_TEST_REDIS_URL: scripts/test's own Redis when none answered
 OUR_NUMBER = "whatsapp:+15550000000"
 USER_NUMBER = "whatsapp:+15551234567"
 

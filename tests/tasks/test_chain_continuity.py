@@ -9,6 +9,7 @@ import pytest
 import redis
 from kombu import Connection
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.services import get_services
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore
@@ -24,13 +25,13 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         monkeypatch.delenv(name.upper(), raising=False)
     for name, value in REQUIRED.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("REDIS_URL", redis_url_for_tests())
     monkeypatch.setenv("SQS_ENDPOINT_URL", f"http://{NOWHERE}")  # a local deployment, not AWS
     monkeypatch.setenv("REDIS_KEY_PREFIX", f"sbunit-{uuid.uuid4().hex[:8]}:")
     get_settings.cache_clear()
     get_services.cache_clear()
     yield monkeypatch
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(redis_url_for_tests())
     keys = list(client.scan_iter(match=get_settings().redis_key_prefix + "*"))
     if keys:
         client.delete(*keys)

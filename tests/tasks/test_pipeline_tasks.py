@@ -12,6 +12,7 @@ import redis
 from celery.exceptions import Ignore, Reject, Retry
 
 import tasks.pipeline  # noqa: F401  (registers the three tasks)
+from localdev.redis_server import redis_url_for_tests
 from switchboard.clients.twilio_client import ReplySender
 from switchboard.domain.conversation import APOLOGY
 from switchboard.domain.inbound import InboundMessage
@@ -47,12 +48,12 @@ def settings(monkeypatch: pytest.MonkeyPatch, twilio: RunningStandin) -> Iterato
     for name, value in {"TWILIO_ACCOUNT_SID": twilio.account_sid, "TWILIO_AUTH_TOKEN": twilio.auth_token,
                         "TWILIO_API_BASE_URL": twilio.base_url, "OPENAI_API_KEY": "sk-test",
                         "CONVERSATION_ID_SECRET": "k" * 32, "SQS_ENDPOINT_URL": "http://127.0.0.1:1",
-                        "REDIS_URL": "redis://127.0.0.1:6379/0", "SQS_VISIBILITY_TIMEOUT": "30",
+                        "REDIS_URL": redis_url_for_tests(), "SQS_VISIBILITY_TIMEOUT": "30",
                         "REDIS_KEY_PREFIX": f"sbtasks-{uuid.uuid4().hex[:8]}:"}.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
     yield get_settings()
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(redis_url_for_tests())
     keys = list(client.scan_iter(match=get_settings().redis_key_prefix + "*"))
     if keys:
         client.delete(*keys)

@@ -13,11 +13,12 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from localdev.redis_keys import delete_keys_with_prefix
+from localdev.redis_server import redis_url_for_tests
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError
 from tasks.sqs_faults import FAULT_TTL_SECONDS, LOG_EVERY_SECONDS, Backoff, FaultReporter
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from kombu.exceptions import OperationalError
 
 from localdev.moto_server import ExternalSqs, MotoServer
 from localdev.redis_keys import delete_keys_with_prefix
+from localdev.redis_server import redis_url_for_tests
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError, answer_kind
 from tasks.sqs_faults import Backoff, FaultReporter
@@ -24,7 +25,7 @@ from tasks.sqs_transport import Channel
 from tests.harness import sqs_faults
 from tests.harness.sqs_proxy import SqsProxy
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()
 # As celeryconfig.py sets it: one retry, so a single throttle is absorbed.
 CLIENT_CONFIG = {"connect_timeout": 2, "read_timeout": 6, "retries": {"mode": "standard", "total_max_attempts": 2}}
 

@@ -11,6 +11,7 @@ import redis
 from celery.exceptions import Retry
 from kombu.exceptions import OperationalError
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.domain.inbound import InboundMessage
 from switchboard.errors import PermanentError, TransientError
 from switchboard.services import Services, build_store
@@ -20,7 +21,7 @@ from tests.switchboard.domain.test_conversation import FakeCompletions, FakeRepl
 
 REQUIRED = {"TWILIO_ACCOUNT_SID": "AC" + "b" * 32, "TWILIO_AUTH_TOKEN": "a1b2c3d4" * 4, "OPENAI_API_KEY": "sk-test",
             "CONVERSATION_ID_SECRET": "k" * 32, "SQS_ENDPOINT_URL": "http://127.0.0.1:1",
-            "REDIS_URL": "redis://127.0.0.1:6379/0", "HISTORY_MAX_TURNS": "2"}
+            "REDIS_URL": redis_url_for_tests(), "HISTORY_MAX_TURNS": "2"}
 
 
 @pytest.fixture

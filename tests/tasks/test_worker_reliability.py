@@ -13,6 +13,7 @@ import redis
 from celery.worker import state
 from prometheus_client import REGISTRY
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import load_settings
 from switchboard.store import ConversationStore, HistoryLimits
@@ -126,7 +127,7 @@ class RecordingPublisher:
 
 @pytest.fixture
 def store() -> Iterator[ConversationStore]:
-    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(redis_url_for_tests())
     prefix = f"sbunit-{uuid.uuid4().hex[:8]}:"
     yield ConversationStore(client, prefix, HistoryLimits(20, 8000, 3600))
     keys = list(client.scan_iter(match=prefix + "*"))

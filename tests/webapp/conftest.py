@@ -10,11 +10,12 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.settings import Settings, get_settings, load_settings
 from tests.webapp.twilio_requests import ACCOUNT_SID, AUTH_TOKEN, HandOver
 from webapp import create_app
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_url_for_tests()
 
 
 @pytest.fixture

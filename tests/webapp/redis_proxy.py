@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import socket
 import threading
+from urllib.parse import urlsplit
+
+from localdev.redis_server import redis_url_for_tests
 
 
 class ReplySwallowingProxy:
     """Forwards every byte to Redis; while `swallow` is set, Redis's answers never reach the client."""
 
-    def __init__(self, redis_port: int = 6379) -> None:
-        self.redis_port = redis_port
+    def __init__(self, redis_port: int | None = None) -> None:
+        self.redis_port = redis_port or urlsplit(redis_url_for_tests()).port or 6379
         self.swallow = threading.Event()
         self._server = socket.create_server(("127.0.0.1", 0))
         self.port = int(self._server.getsockname()[1])

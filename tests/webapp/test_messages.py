@@ -9,6 +9,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 
+from localdev.redis_server import redis_url_for_tests
 from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import ConfigError
 from tests.webapp.redis_proxy import ReplySwallowingProxy
@@ -168,7 +169,7 @@ def test_a_webhook_whose_redis_answer_was_lost_is_handed_over_when_twilio_retrie
     redis_proxy.swallow.set()  # Redis runs the script; its answer never arrives
     assert post_signed(client, form).status_code == 503
     redis_proxy.swallow.clear()
-    direct = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    direct = redis.Redis.from_url(redis_url_for_tests())
     store = app.config["STORE"]
     assert direct.exists(store._key("msg", form["MessageSid"]))  # it was stored nonetheless
     assert form["MessageSid"] not in hand_over.sids

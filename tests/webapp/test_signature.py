@@ -54,6 +54,19 @@ def test_a_signature_made_with_another_token_is_forbidden(client: FlaskClient) -
     assert post(client, form, sign(WEBHOOK_URL, form, token="not-our-token")).status_code == 403
 
 
+def test_while_rotating_a_webhook_signed_with_the_previous_token_is_accepted(
+    make_app: Callable[..., Flask], hand_over: HandOver
+) -> None:
+    previous = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+    client = make_app(twilio_auth_token_previous=previous).test_client()
+    old_form, new_form = twilio_form(), twilio_form()
+
+    assert post(client, old_form, sign(WEBHOOK_URL, old_form, token=previous)).status_code == 200
+    assert post_signed(client, new_form).status_code == 200
+    assert post(client, twilio_form(), sign(WEBHOOK_URL, twilio_form(), token="b" * 32)).status_code == 403
+    assert hand_over.sids == [old_form["MessageSid"], new_form["MessageSid"]]
+
+
 def test_behind_a_trusted_proxy_the_forwarded_public_url_is_checked(
     make_app: Callable[..., Flask], hand_over: HandOver
 ) -> None:

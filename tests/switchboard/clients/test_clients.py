@@ -10,7 +10,7 @@ from pytest_httpserver import HTTPServer
 
 from switchboard.clients.openai_client import CompletionClient
 from switchboard.clients.twilio_client import ReplySender
-from switchboard.errors import PermanentError, TransientError
+from switchboard.errors import ConfigurationFault, PermanentError, TransientError
 from switchboard.settings import Settings, load_settings
 
 ACCOUNT_SID = "AC" + "c" * 32
@@ -103,6 +103,16 @@ def test_an_openai_bad_request_is_permanent(completions: CompletionClient, https
     with pytest.raises(PermanentError) as caught:
         completions.complete(PROMPT)
     assert caught.value.code == 400
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_openai_key_is_a_configuration_fault_not_the_messages(
+        completions: CompletionClient, httpserver: HTTPServer, status: int) -> None:
+    httpserver.expect_request(COMPLETIONS_PATH).respond_with_json(
+        {"error": {"message": "Incorrect API key provided", "code": "invalid_api_key"}}, status=status)
+
+    with pytest.raises(ConfigurationFault, match="OPENAI_API_KEY"):
+        completions.complete(PROMPT)
 
 
 def test_an_empty_answer_is_permanent_after_one_call(completions: CompletionClient, httpserver: HTTPServer) -> None:

@@ -15,7 +15,7 @@ from switchboard.domain.privacy import conversations_of, forget, user_ids_of
 from switchboard.domain.user_commands import Command
 from switchboard.settings import get_settings
 from switchboard.store import ConversationStore, StoredMessage
-from tests.switchboard.conftest import OUR_NUMBER, USER_NUMBER
+from tests.switchboard.conftest import OUR_NUMBER, REDIS_URL, USER_NUMBER
 from tests.switchboard.domain.test_conversation import FakeCompletions, FakeReplies
 
 Make = Callable[..., InboundMessage]
@@ -28,7 +28,7 @@ def settings_env(hermetic_env: pytest.MonkeyPatch, key_prefix: str) -> pytest.Mo
     """Settings for a local deployment on this test's Redis keys (the CLI and /forget read them)."""
     for name, value in {"TWILIO_ACCOUNT_SID": "AC" + "c" * 32, "TWILIO_AUTH_TOKEN": "0f" * 16,
                         "OPENAI_API_KEY": "sk-test", "SQS_ENDPOINT_URL": "http://127.0.0.1:4566",
-                        "REDIS_KEY_PREFIX": key_prefix}.items():
+                        "REDIS_URL": REDIS_URL, "REDIS_KEY_PREFIX": key_prefix}.items():
         hermetic_env.setenv(name, value)
     get_settings.cache_clear()
     return hermetic_env
