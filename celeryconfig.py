@@ -41,8 +41,9 @@ broker_transport_options = {
     # Only for queues kombu would create, which tasks/sqs_transport.py forbids (they would lack their
     # dead-letter redrive); `switchboard queues init` sets it on ours.
     "visibility_timeout": _settings.sqs_visibility_timeout,
-    # Long polling: an empty queue costs one ReceiveMessage per wait, not one per poll.
-    "wait_time_seconds": _settings.sqs_wait_time_seconds,
+    # Long polling: an empty queue costs one ReceiveMessage per wait, not one per poll (20 s on AWS,
+    # 1 s on a local endpoint unless SQS_WAIT_TIME_SECONDS says otherwise).
+    "wait_time_seconds": _settings.long_poll_seconds,
     # At kombu's default of 1 s the worker idles after every batch; 0 spins and starves the broker.
     "polling_interval": _settings.sqs_polling_interval,
     # A broker that accepts connections but never answers must not hold a publish for minutes.
@@ -51,7 +52,7 @@ broker_transport_options = {
     # (its retry quota stops retrying when SQS keeps failing); Celery owns every other retry.
     "client-config": {
         "connect_timeout": 2,
-        "read_timeout": max(5, _settings.sqs_wait_time_seconds + 5),
+        "read_timeout": max(5, _settings.long_poll_seconds + 5),
         "retries": {"mode": "standard", "total_max_attempts": 2},
     },
 }

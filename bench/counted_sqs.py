@@ -3,7 +3,7 @@
     python -m bench.counted_sqs --port N
 
 The same app and server as `moto_server` (moto's DomainDispatcherApplication under werkzeug's
-threaded `run_simple` with moto's request handler), wrapped in a WSGI middleware that counts every
+threaded `run_simple` with moto's request handler, and localdev/moto_fixes.py applied), wrapped in a WSGI middleware that counts every
 request by its action: the `X-Amz-Target` header (JSON protocol, what boto3 and kombu send) or
 `Action=` (query protocol). `GET /_bench/sqs-counts` returns the tally. Counting in the server
 instead of in a proxy in front of it adds no network hop; the bench still measures what it costs
@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
+
+from localdev import moto_fixes
 
 COUNTS_PATH = "/_bench/sqs-counts"
 
@@ -69,6 +71,7 @@ def main() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
+    moto_fixes.apply()  # FIFO long polls as on Amazon, as in every emulator the project runs
     app = DomainDispatcherApplication(create_backend_app)
     app.debug = True  # type: ignore[attr-defined]  # as moto_server sets it
     run_simple(args.host, args.port, CountingMiddleware(app), threaded=True, request_handler=MotoRequestHandler)

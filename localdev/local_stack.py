@@ -19,6 +19,7 @@ from pathlib import Path
 import requests
 
 from localdev.local_env import ROOT, RUN_DIR, SECRETS_FILE, local_secrets, read_dotenv
+from localdev.moto_server import moto_server_argv
 from localdev.polling import wait_for
 from localdev.ports import PortTaken, port_taken
 from localdev.processes import WORKER_READY
@@ -74,7 +75,7 @@ class LocalStack:
             self._ready("SQS", f"{self.env['SQS_ENDPOINT_URL']} (SQS_ENDPOINT_URL)")
         else:
             self.env["SQS_ENDPOINT_URL"] = self._serve(
-                "sqs", "SQS (moto)", [str(BIN / "moto_server"), "-H", "127.0.0.1"], "LOCAL_SQS_PORT", "-p")
+                "sqs", "SQS (moto)", moto_server_argv("127.0.0.1"), "LOCAL_SQS_PORT", "-p")
         self._start_redis()
         # Before the Twilio stand-in starts: it reports delivery to this URL (signed status callbacks, so
         # long answers go out in order as on Twilio) and `switchboard doctor` finds its number pointed here.

@@ -1,16 +1,28 @@
-"""moto's standalone server as a child process: the SQS endpoint of integration tests and the bench."""
+"""moto's standalone server as a child process: the SQS endpoint of integration tests and the bench.
+
+    python -m localdev.moto_server -H 127.0.0.1 -p 4566
+
+runs moto's own server (`moto.server.main`, what the `moto_server` script runs) after
+localdev/moto_fixes.py made its FIFO long polls behave as Amazon's do.
+"""
 
 from __future__ import annotations
 
 import sys
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from localdev import moto_fixes
 from localdev.polling import wait_for
 from localdev.processes import ManagedProcess, free_port
 
-MOTO_SERVER = Path(sys.executable).parent / "moto_server"
+
+def moto_server_argv(host: str, port: int | None = None) -> list[str]:
+    """The command that runs our moto server; without `port`, the caller appends `-p PORT`."""
+    argv = [sys.executable, "-m", "localdev.moto_server", "-H", host]
+    return argv if port is None else [*argv, "-p", str(port)]
 
 
 @dataclass(frozen=True)
@@ -21,10 +33,12 @@ class ExternalSqs:
 
 
 class MotoServer:
-    """`moto_server` on 127.0.0.1 and a fixed port, so a restart comes back at the same endpoint URL."""
+    """Our moto server (`moto_server_argv`, run from the repository root) on 127.0.0.1 and a fixed port, so a restart comes back at the same endpoint URL."""
 
-    def __init__(self, log_path: Path, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, log_path: Path, port: int | None = None, host: str = "127.0.0.1",
+                 wrapper: Sequence[str] = ()) -> None:
         self.host = host
+        self.wrapper = list(wrapper)  # runs the command, e.g. `ip netns exec NAME` (localdev/netns.py)
         self.port = port or free_port(host)
         self.log_path = log_path
         self.process: ManagedProcess | None = None
@@ -37,8 +51,8 @@ class MotoServer:
         """Start (or restart) the server and wait until it answers HTTP. State does not survive a restart."""
         if self.process is not None and self.process.is_running():
             raise AssertionError("moto is already running")
-        argv = [str(MOTO_SERVER), "-H", self.host, "-p", str(self.port)]
-        self.process = ManagedProcess("moto", argv, {}, self.log_path).start()
+        argv = moto_server_argv(self.host, self.port)
+        self.process = ManagedProcess("moto", [*self.wrapper, *argv], {}, self.log_path).start()
         wait_for(self._answers, timeout=timeout, message=f"moto at {self.endpoint_url}", ignore=(OSError,))
         return self
 
@@ -62,3 +76,14 @@ class MotoServer:
 
     def is_running(self) -> bool:
         return self.process is not None and self.process.is_running()
+
+
+def main(argv: list[str] | None = None) -> None:
+    from moto import server
+
+    moto_fixes.apply()
+    server.main(argv if argv is not None else sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()

@@ -273,3 +273,18 @@ def test_the_summary_may_take_at_most_half_the_history_budget(env: pytest.Monkey
     assert "HISTORY_SUMMARY_MAX_TOKENS: at most half" in config_error()
     env.setenv("HISTORY_SUMMARY_MAX_TOKENS", "500")
     assert load_settings().history_summary_max_tokens == 500
+
+
+def test_receives_long_poll_20_s_on_aws_and_1_s_on_a_local_endpoint_unless_set(env: pytest.MonkeyPatch) -> None:
+    assert load_settings().long_poll_seconds == 20
+
+    env.setenv("SQS_ENDPOINT_URL", "http://127.0.0.1:4566")
+    assert load_settings().long_poll_seconds == 1
+
+    env.setenv("SQS_WAIT_TIME_SECONDS", "5")
+    assert load_settings().long_poll_seconds == 5
+    env.delenv("SQS_ENDPOINT_URL")
+    assert load_settings().long_poll_seconds == 5
+
+    env.setenv("SQS_WAIT_TIME_SECONDS", "21")
+    assert "SQS_WAIT_TIME_SECONDS" in config_error()
