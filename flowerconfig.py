@@ -1,7 +1,8 @@
 """Flower's settings, read by `celery -A tasks flower` from the working directory.
 
 Flower only needs the monitoring events, which travel over Redis (see tasks/monitoring.py), so its
-broker connection is pointed there before it starts.
+broker connection is pointed there before it starts. With REDIS_URL naming a Redis Cluster they need
+EVENTS_REDIS_URL (one plain server): without it Flower refuses to start, as it would show nothing.
 
 Flower shows every task's ids, arguments, tracebacks and worker hosts, so it refuses to start
 without authentication unless FLOWER_UNAUTHENTICATED=true says that is meant (the local run does),
@@ -13,7 +14,7 @@ import sys
 from typing import NoReturn
 
 from tasks import app
-from tasks.monitoring import use_event_bus_as_broker
+from tasks.monitoring import event_bus_url, use_event_bus_as_broker
 
 # Flower 2.x's OAuth needs all of these (it reads them itself): who may log in, the provider's
 # login handler (e.g. flower.views.auth.GoogleAuth2LoginHandler) and the application's key and secret.
@@ -43,7 +44,11 @@ def _oauth_configured() -> bool:
     return bool(present)
 
 
-use_event_bus_as_broker(app)
+_event_bus = event_bus_url()
+if _event_bus is None:
+    _refuse("REDIS_URL is a Redis Cluster, and Celery's task events need one plain Redis server: set "
+            "EVENTS_REDIS_URL (e.g. a small non-cluster ElastiCache node) on the workers and on Flower")
+use_event_bus_as_broker(app, _event_bus)
 
 port = int(os.environ.get("FLOWER_PORT", "5555"))
 address = os.environ.get("FLOWER_ADDRESS") or "127.0.0.1"

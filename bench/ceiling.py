@@ -8,6 +8,10 @@ message with nothing else in the way: the most replies/s the pipeline could hope
 moto's requests get slower as a queue grows (it scans the queue's messages for each send, receive
 and delete), so the loop also runs with a backlog: `depth` messages parked in each hop queue, in a
 message group held in flight so no receive returns them. That is what a burst does to the pipeline.
+
+`one_at_a_time` is the low-load floor instead: the same 3 hops for one message after another, each
+message timed from its first SendMessage to its last DeleteMessage. A message the pipeline carries
+alone cannot beat it on the same server; what it takes beyond it is the pipeline's own overhead.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import threading
 import time
 import uuid
 from typing import Any
+
+from bench.metrics import distribution
 
 HOPS = 3
 
@@ -62,6 +68,22 @@ def measure(make_client: Any, queue_urls: list[str], threads: int, seconds: floa
     total = sum(done)
     return {"threads": threads, "backlog_per_queue": depth, "seconds": round(elapsed, 2), "messages": total, "misses": sum(errors),
             "messages_per_s": round(total / elapsed, 2), "requests_per_s": round(total * 3 * HOPS / elapsed, 1)}
+
+
+def one_at_a_time(make_client: Any, queue_urls: list[str], count: int) -> dict[str, Any]:
+    """`count` messages through the 3 hops one after another, each timed end to end (ms)."""
+    sqs = make_client()
+    group = f"bare-{uuid.uuid4().hex[:6]}"
+    _one_message(sqs, queue_urls, group)  # connect and load botocore's model before the clock starts
+    samples, misses = [], 0
+    for _ in range(count):
+        began = time.perf_counter()
+        if _one_message(sqs, queue_urls, group):
+            samples.append(time.perf_counter() - began)
+        else:
+            misses += 1
+    return {"messages": count, "misses": misses, "latency_ms": distribution(samples),
+            "samples_ms": sorted(round(s * 1000, 2) for s in samples)}
 
 
 def _one_message(sqs: Any, queue_urls: list[str], group: str) -> bool:

@@ -1,8 +1,13 @@
-"""The four comparisons as ratios, and whether each goal is met, from the runs' numbers."""
+"""The five comparisons as ratios, the goals (bench/goals.py) and the cost table, from the runs' numbers."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from bench import goals
+from bench.costs import cost_table
+from bench.hops import per_message_ms
 
 ACK_GOAL_RATIO = 1.3
 CEILING_GOAL_SHARE = 0.5
@@ -13,7 +18,8 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a is not None and b else None
 
 
-def compare(runs: dict[str, dict[str, Any]], ceiling: dict[str, Any] | None) -> dict[str, Any]:
+def compare(runs: dict[str, dict[str, Any]], ceiling: dict[str, Any] | None,
+            bare_hops: dict[str, Any] | None = None, idle: Sequence[dict[str, Any]] | None = None) -> dict[str, Any]:
     result: dict[str, Any] = {}
     one = _queue_vs_direct(runs)
     if one:
@@ -26,7 +32,35 @@ def compare(runs: dict[str, dict[str, Any]], ceiling: dict[str, Any] | None) -> 
     four = _in_flight(runs, ceiling)
     if four:
         result["4_completions_in_flight"] = four
+    five = _one_at_a_time(runs, bare_hops)
+    if five:
+        result["5_one_at_a_time"] = five
+    result["costs"] = cost_table(runs, idle)
+    result["goals"] = goals.evaluate(runs, result)
     return result
+
+
+def _one_at_a_time(runs: dict[str, dict[str, Any]], bare: dict[str, Any] | None) -> dict[str, Any]:
+    """One message at a time: a new sender's, a sender's next, and the 3 bare SQS hops' end to end (ms)."""
+    new, following = runs.get("seq-new"), runs.get("seq-next")
+    if new is None and following is None and bare is None:
+        return {}
+
+    def e2e(run: dict[str, Any] | None) -> dict[str, Any] | None:
+        return {k: run["e2e_ms"][k] for k in ("p50", "p99", "n")} if run and run.get("e2e_ms") else None
+
+    bare_ms = {k: bare["latency_ms"][k] for k in ("p50", "p99", "n")} if bare else None
+    new_ms, next_ms = e2e(new), e2e(following)
+    overhead = None
+    if new_ms and bare_ms and new_ms["p50"] is not None and bare_ms["p50"] is not None:
+        overhead = round(new_ms["p50"] - bare_ms["p50"], 1)
+    return {
+        "bare_3_hops_ms": bare_ms, "new_sender_ms": new_ms, "next_message_ms": next_ms,
+        "overhead_ms": overhead,
+        "next/new": ratio(next_ms["p50"], new_ms["p50"]) if new_ms and next_ms else None,
+        "hops_mean_ms_per_message": {name: per_message_ms(run.get("hops"))
+                                     for name, run in (("seq-new", new), ("seq-next", following)) if run},
+    }
 
 
 def _queue_vs_direct(runs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -95,8 +129,9 @@ def _vs_ceiling(runs: dict[str, dict[str, Any]], ceiling: dict[str, Any]) -> dic
     short = [r for r in ceiling["loops"] if not r.get("backlog_per_queue")]
     best = max((r["messages_per_s"] for r in short), default=0.0)
     backlogged = [r for r in ceiling["loops"] if r.get("backlog_per_queue")]
+    # One-at-a-time runs are latency runs: their replies/s is 1 / latency, not a throughput.
     queue_runs = {name: r for name, r in runs.items() if r["scenario"]["app"] == "queue" and r.get("replies_per_s")
-                  and r["scenario"]["openai_latency"] == 0}
+                  and r["scenario"]["openai_latency"] == 0 and not r["scenario"].get("sequential")}
     top_name = max(queue_runs, key=lambda n: queue_runs[n]["replies_per_s"], default=None)
     top = queue_runs[top_name]["replies_per_s"] if top_name else None
     share = ratio(top, best)

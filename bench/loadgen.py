@@ -12,6 +12,8 @@ Two shapes:
   next as soon as the previous one is acknowledged: N simultaneous senders.
 * open loop (`run_open`): messages leave at a fixed rate whatever the answers, round-robin over the
   users, from a pool of sender threads.
+* one at a time (`run_sequential`): each message leaves once the previous one's reply is in, so
+  nothing else is in the pipeline: its latency with no load at all.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import http.client
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
@@ -172,6 +174,20 @@ def run_open(target: Target, messages: Sequence[Message], rate: float, threads: 
         thread.start()
     for thread in pool:
         thread.join(len(messages) / rate + TIMEOUT_SECONDS * 2)
+    return start
+
+
+def run_sequential(target: Target, messages: Sequence[Message], replied: Callable[[Message], bool]) -> float:
+    """One message at a time: each leaves once `replied` has seen the previous one's reply; returns the start."""
+    sender = Sender(target)
+    start = time.time()
+    try:
+        for message in messages:
+            sender.send(message)
+            if message.status == 200:
+                replied(message)
+    finally:
+        sender.close()
     return start
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import redis
 import requests
 
-from bench import loadgen
+from bench import hops, loadgen
 from bench.drainer import QueueDrainer
 from bench.metrics import in_flight, per_second, sqs_delta, summarise, token_of
 from bench.sampler import ProcessSampler
@@ -18,6 +18,7 @@ from switchboard.store import ConversationStore, HistoryLimits
 
 WARM_UP_MESSAGES = 16  # one per gunicorn thread (2 workers x 8): every thread's first request is done
 WARM_UP_USER = 9_000_000  # user indexes from here on are warm-up users, never measured
+REPLY_POLL_SECONDS = 0.005  # one at a time: how often the bench asks the Twilio stand-in for the reply
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ class Scenario:
     plain_moto: bool = False  # floor-send against an unmodified moto_server
     drained: bool = False  # the bench keeps the queue sent to short (floor-send; queue mode without a worker)
     drain_timeout: float = 240.0
+    sequential: bool = False  # one message at a time, in user order: the next leaves once the reply is in
+    warm_up_messages: int = WARM_UP_MESSAGES
     note: str = ""
 
     @property
@@ -46,6 +49,8 @@ class Scenario:
     @property
     def traffic(self) -> str:
         total = self.users * self.per_user
+        if self.sequential:
+            return f"{total} msgs one at a time, " + ("new senders" if self.per_user == 1 else "one sender")
         if self.rate:
             return f"{total} msgs at {self.rate:g}/s, {self.users} users"
         if self.burst > 1:
@@ -71,17 +76,25 @@ class Runner:
         self._reset_recordings()
         sampler = ProcessSampler(self._pids)
         counts_before = self.stack.sqs_counts()
+        hops_before = self._hops_settled(timeout=3.0) if scenario.expects_replies else None
         sampler.start()
         drainer = self._drainer(scenario)
-        if scenario.rate:
+        messages = [m for row in per_user for m in row]
+        if scenario.sequential:
+            start = loadgen.run_sequential(target, messages, ReplyWatch(self.stack.twilio_url).wait)
+        elif scenario.rate:
             start = loadgen.run_open(target, loadgen.interleave(per_user), scenario.rate)
         else:
             # A user with `burst` messages in flight is `burst` senders taking turns at its messages.
             start = loadgen.run_closed(target, [row[k::scenario.burst] for row in per_user
                                                 for k in range(scenario.burst)])
-        messages = [m for row in per_user for m in row]
-        drained = drainer.stop() if drainer else None
+        if scenario.worker_concurrency is None and scenario.app == "queue" and drainer is None:
+            drainer = self._drainer(scenario, always=True)  # nobody consumes the stage queues: empty them
+        # Emptied, not purged: the next run must not inherit messages, and SQS (and moto) refuse a
+        # second PurgeQueue on a queue within 60 s.
+        drained = drainer.finish() if drainer else None
         replies = self._drain(messages, scenario) if scenario.expects_replies else []
+        hops_after = self._hops_settled() if scenario.expects_replies else None
         processes = sampler.stop()
         counts_after = self.stack.sqs_counts()
         spans = self._events(self.stack.openai_url)
@@ -91,6 +104,8 @@ class Runner:
             "scenario": {**asdict(scenario), "traffic": scenario.traffic},
             "sqs": sqs_delta(counts_before, counts_after, result.get("replies") or 0),
             "drained_by_bench": drained,
+            "largest_body_bytes": drainer.largest_body_bytes if drainer else None,
+            "hops": hops.breakdown(hops_before, hops_after),
             "bench_cpu_ms_per_message": _bench_cpu_per_message(processes, len(messages)),
             "processes": processes,
             "completions_in_flight": in_flight(spans, start),
@@ -99,8 +114,6 @@ class Runner:
             "samples": {"ack_ms": sorted(round((m.acked - m.sent) * 1000, 2) for m in messages if m.status == 200),
                         "e2e_ms": _e2e_samples(messages, replies)},
         })
-        if scenario.worker_concurrency is None and scenario.app == "queue":
-            self._purge_stage_queues()  # nobody consumed them; the next scenario must not inherit them
         return result
 
     def close(self) -> None:
@@ -131,13 +144,13 @@ class Runner:
         return loadgen.Target(url, stack.account_sid, stack.auth_token)
 
     def _warm_up(self, scenario: Scenario, target: loadgen.Target) -> None:
-        rows = loadgen.build_messages(target, self.count, WARM_UP_MESSAGES, 1, first_user=WARM_UP_USER)
+        rows = loadgen.build_messages(target, self.count, scenario.warm_up_messages, 1, first_user=WARM_UP_USER)
         loadgen.run_closed(target, rows)
         if scenario.expects_replies:
             self._drain([m for row in rows for m in row], scenario, timeout=120)
 
-    def _drainer(self, scenario: Scenario) -> QueueDrainer | None:
-        if not scenario.drained or self.drain_target is None:
+    def _drainer(self, scenario: Scenario, always: bool = False) -> QueueDrainer | None:
+        if not (scenario.drained or always) or self.drain_target is None:
             return None
         endpoint, name = self.drain_target
         sqs = self.stack.sqs_client(endpoint)
@@ -172,6 +185,15 @@ class Runner:
             time.sleep(0.1)  # the measurement's polling cadence; replies carry their own time stamps
         return replies
 
+    def _hops_settled(self, timeout: float = 10.0) -> hops.Snapshot | None:
+        """The worker's hop histograms once every delivery it has run has been acknowledged (or `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            now = hops.scrape(self.stack.worker_metrics_url)
+            if hops.acks_caught_up(None, now) or time.monotonic() > deadline:
+                return now
+            time.sleep(0.05)  # polling cadence: the last acks follow the last replies by milliseconds
+
     def _events(self, url: str, since: int = 0) -> list[dict[str, Any]]:
         response = requests.get(f"{url}/_bench/events", params={"since": since}, timeout=30)
         response.raise_for_status()
@@ -186,11 +208,30 @@ class Runner:
         finally:
             client.close()
 
-    def _purge_stage_queues(self) -> None:
-        sqs = self.stack.sqs_client()
-        for url in sqs.list_queues(QueueNamePrefix=f"bench{self.stack.tag}-").get("QueueUrls", []):
-            if "-dlq" not in url and "floor" not in url:
-                sqs.purge_queue(QueueUrl=url)
+
+
+class ReplyWatch:
+    """Waits for one message's reply at the Twilio stand-in: what a sequential run waits on between sends."""
+
+    def __init__(self, twilio_url: str) -> None:
+        self.url = f"{twilio_url}/_bench/events"
+        self.session = requests.Session()
+        self.cursor = 0
+        self.seen: set[str] = set()
+
+    def wait(self, message: loadgen.Message, timeout: float = 30.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.session.get(self.url, params={"since": self.cursor}, timeout=10)
+            response.raise_for_status()
+            events = response.json()["events"]
+            self.cursor += len(events)
+            self.seen.update(_token(event) for event in events)
+            if message.token in self.seen:
+                return True
+            if time.monotonic() > deadline:
+                return False  # counted as lost at the end; the next message goes anyway
+            time.sleep(REPLY_POLL_SECONDS)
 
 
 def _token(reply: dict[str, Any]) -> str:

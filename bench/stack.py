@@ -42,6 +42,7 @@ class BenchStack:
         self.web_key: tuple[Any, ...] | None = None
         self.worker_key: tuple[Any, ...] | None = None
         self.web_port = 0
+        self.worker_metrics_url: str | None = None  # the running worker's /metrics and /healthz
         self.env: dict[str, str] = {}
 
     # --- the parts that live for the whole run
@@ -65,6 +66,11 @@ class BenchStack:
             # The bench counts one answer per message: a sender's back-to-back messages must not be
             # coalesced into one burst answer (issue 11's BURST_WINDOW_SECONDS, 2 s by default).
             "BURST_WINDOW_SECONDS": "0",
+            # The bench measures the pipeline, not the spend and abuse limits (issue 9), which its
+            # traffic would trip: one sender's 30 messages in a row (seq-next) pass the per-sender limit
+            # of 20 a minute, and a full run asks for more than 300 completions in some minutes.
+            "RATE_LIMIT_MESSAGES": "1000", "COMPLETION_BUDGET_PER_MINUTE": "0", "COMPLETION_BUDGET_PER_DAY": "0",
+            "SENDER_DAILY_CAP": "0",
         }
         settings = settings_for(self.env)
         init_queues(settings)
@@ -125,19 +131,24 @@ class BenchStack:
         self.web_key = key
         return url
 
-    def worker(self, concurrency: int | None, extra_env: Mapping[str, str] | None = None) -> None:
-        """Run the Procfile's worker line at `concurrency` (None: no worker)."""
+    def worker(self, concurrency: int | None, extra_env: Mapping[str, str] | None = None) -> bool:
+        """Run the Procfile's worker line at `concurrency` (None: no worker); True when one was started."""
         key = (concurrency, tuple(sorted((extra_env or {}).items())))
         running = self.processes.get("worker")
         if key == self.worker_key and (concurrency is None or (running is not None and running.is_running())):
-            return
+            return False
         self._stop("worker")
         self.worker_key = key
+        self.worker_metrics_url = None
         if concurrency is None:
-            return
-        env = procfile_env(self.env, WORKER_CONCURRENCY=str(concurrency), **dict(extra_env or {}))
+            return False
+        port = free_port()  # the worker's metrics port: the bench scrapes its hop timings there
+        env = procfile_env(self.env, WORKER_CONCURRENCY=str(concurrency), WORKER_METRICS_PORT=str(port),
+                           **dict(extra_env or {}))
         process = self._start("worker", ["bash", "-c", procfile_commands()["worker"]], env)
         process.wait_for_log(WORKER_READY, timeout=120)
+        self.worker_metrics_url = f"http://127.0.0.1:{port}"
+        return True
 
     def start_plain_moto(self) -> MotoServer:
         """A second, unmodified moto_server: what counting costs is measured against it."""

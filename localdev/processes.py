@@ -138,15 +138,19 @@ def start_worker(
     extra_args: Sequence[str] = (),
     log_dir: Path | None = None,
     ready_timeout: float = 30.0,
+    wrapper: Sequence[str] = (),
 ) -> ManagedProcess:
-    """Start `celery -A tasks worker` and return once it has logged 'ready.'."""
+    """Start `celery -A tasks worker` and return once it has logged 'ready.'.
+
+    `wrapper` runs the command, e.g. `ip netns exec NAME` for a worker on another host (localdev/netns.py).
+    """
     argv = [
         sys.executable, "-m", "celery", "-A", "tasks", "worker", "--loglevel=INFO",
         "-P", pool, "-c", str(concurrency), "--without-gossip", "--without-mingle", "--without-heartbeat",
     ]
     if queues:
         argv += ["-Q", ",".join(queues)]
-    worker = ManagedProcess("worker", [*argv, *extra_args], env, _log_path(log_dir, "worker")).start()
+    worker = ManagedProcess("worker", [*wrapper, *argv, *extra_args], env, _log_path(log_dir, "worker")).start()
     try:
         worker.wait_for_log(WORKER_READY, timeout=ready_timeout)
     except AssertionError:
@@ -156,15 +160,19 @@ def start_worker(
 
 
 def start_gunicorn(
-    env: Mapping[str, str], port: int, log_dir: Path | None = None, ready_timeout: float = 30.0
+    env: Mapping[str, str], port: int, log_dir: Path | None = None, ready_timeout: float = 30.0,
+    host: str = "127.0.0.1", wrapper: Sequence[str] = (),
 ) -> ManagedProcess:
-    """Start the web app under gunicorn on 127.0.0.1:`port` and return once GET /healthz answers 200."""
+    """Start the web app under gunicorn on `host`:`port` and return once GET /healthz answers 200.
+
+    `wrapper` runs the command, e.g. `ip netns exec NAME` for a web host of its own (localdev/netns.py).
+    """
     argv = [
-        sys.executable, "-m", "gunicorn", "webapp:create_app()", "-b", f"127.0.0.1:{port}",
+        *wrapper, sys.executable, "-m", "gunicorn", "webapp:create_app()", "-b", f"{host}:{port}",
         "--worker-class", "gthread", "--threads", "8", "-w", "2",
     ]
     web = ManagedProcess("gunicorn", argv, env, _log_path(log_dir, "gunicorn")).start()
-    url = f"http://127.0.0.1:{port}/healthz"
+    url = f"http://{host}:{port}/healthz"
 
     def healthy() -> bool:
         # Connection refused and 5xx both mean "not yet"; urllib raises OSError subclasses for each.

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -73,25 +74,33 @@ def shown(url: str) -> str:
 
 
 class RedisServer:
-    """redis-server on 127.0.0.1:`port`; its files in `data_dir` (kept) or a temporary directory (removed)."""
+    """redis-server on `host`:`port`; its files in `data_dir` (kept) or a temporary directory (removed).
+
+    `wrapper` runs the command, e.g. `ip netns exec NAME` for a Redis host of its own (localdev/netns.py).
+    """
 
     def __init__(self, port: int, data_dir: Path | None = None, log_path: Path | None = None,
-                 binary: Path | None = None, persistent: bool = False) -> None:
+                 binary: Path | None = None, persistent: bool = False, host: str = "127.0.0.1",
+                 wrapper: Sequence[str] = ()) -> None:
         self.port = port
+        self.host = host
         self.binary = binary or find_redis_server()
         self.removes_data_dir = data_dir is None
         self.data_dir = data_dir or Path(tempfile.mkdtemp(prefix="switchboard-redis-"))
         self.log_path = log_path or self.data_dir / "redis.log"
         # Append-only with an fsync a second, like production's persistence; no RDB snapshots.
         persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persistent else ["--appendonly", "no"]
+        # Without a password, protected mode refuses every client not on loopback: off for a server on
+        # another host's address (a network namespace of the multi-host tests), whose clients are elsewhere.
+        reachable = ["--protected-mode", "no"] if host not in LOCAL_HOSTS else []
         self.process = ManagedProcess("redis", [
-            str(self.binary), "--port", str(port), "--bind", "127.0.0.1", "--dir", str(self.data_dir),
-            "--save", "", *persistence,
+            *wrapper, str(self.binary), "--port", str(port), "--bind", host, "--dir", str(self.data_dir),
+            "--save", "", *persistence, *reachable,
         ], {}, self.log_path)
 
     @property
     def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
+        return f"redis://{self.host}:{self.port}/0"
 
     @property
     def origin(self) -> str:

@@ -9,6 +9,13 @@ class TransientError(Exception):
         self.retry_after = retry_after
 
 
+class Backpressure(TransientError):
+    """A limit said "not now" before anything was done (Twilio's rate limits, our shared Twilio request
+    slots): the same attempt comes back after `retry_after`, without using up the message's attempts,
+    because waiting out a limit is no failure of the message. Saturation shows as backlog, not give-ups.
+    """
+
+
 class PermanentError(Exception):
     """Not worth retrying: the same call will fail the same way (bad request, unsubscribed user)."""
 

@@ -16,6 +16,13 @@ TASK_RUNS = Counter(
     "switchboard_task_runs", "Task runs by task and outcome (success, retry, failure)", ["task", "outcome"])
 TASK_DURATION = Histogram(
     "switchboard_task_duration_seconds", "Task run time", ["task"], buckets=LATENCY_BUCKETS)
+# Where one delivery's time goes in the worker (tasks/hop_timings.py); phases: queue (publish began ->
+# received), dispatch (received -> started), delayed (the same for a countdown retry), run, publish (the
+# links it published), ack (the delete). Fine buckets: most phases take milliseconds.
+HOP_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+HOP_SECONDS = Histogram(
+    "switchboard_hop_seconds", "One pipeline delivery's time in the worker, by stage (intake, complete, reply) "
+    "and phase (queue, dispatch, delayed, run, publish, ack)", ["stage", "phase"], buckets=HOP_BUCKETS)
 TASK_RETRIES = Counter(
     "switchboard_task_retries", "Retries by task and reason (transient, turn)", ["task", "reason"])
 GAVE_UP = Counter(
@@ -59,6 +66,14 @@ OPENAI_CREDENTIALS_ERRORS = Counter(
 TWILIO_CREDENTIALS_ERRORS = Counter(
     "switchboard_twilio_credentials_errors", "Sends Twilio refused with 401/403 (rotated or wrong token); the "
     "reply is kept and retried slowly")
+# --- Twilio pacing (issue 13: switchboard/clients/twilio_pacing.py) ---------------------------------------
+TWILIO_RATE_LIMITED = Counter(
+    "switchboard_twilio_rate_limited", "Twilio answers refusing a request for rate, by code (20429: the account's "
+    "concurrent requests, 63018: the sender's rate); never processed, retried after a hold", ["code"])
+TWILIO_SLOTS = Counter(
+    "switchboard_twilio_slots", "Twilio requests by how they got a request slot (TWILIO_MAX_CONCURRENT_REQUESTS): "
+    "free (at once), waited, unavailable (none came in time: the task tries later), held (Twilio asked us to "
+    "hold off: not sent)", ["outcome"])
 
 # --- spend, moderation, privacy (issue 9) -------------------------------------------------------------
 COMPLETIONS_REFUSED = Counter(
@@ -89,7 +104,8 @@ MEDIA_ITEMS = Counter(
 TYPING_INDICATORS = Counter(
     "switchboard_typing_indicators", "Typing indicators asked of Twilio while an answer is written, by outcome "
     "(shown, refused: Twilio answered with an error, unreachable: a timeout or connection error, stale: not "
-    "sent because it waited too long for a thread, off: WHATSAPP_TYPING_INDICATOR=false, error: a bug, logged)",
+    "sent because it waited too long for a thread, busy: every Twilio request slot was taken, off: "
+    "WHATSAPP_TYPING_INDICATOR=false, error: a bug, logged)",
     ["outcome"])
 REPLIES_UNDELIVERED = Counter(
     "switchboard_replies_undelivered", "Replies not sent, by reason (outside-window: the 24-hour window closed "

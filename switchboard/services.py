@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import redis
-
 from switchboard.clients.media_reader import MediaReader
 from switchboard.clients.openai_client import CompletionClient, ModerationClient
 from switchboard.clients.twilio_client import ReplySender
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore, HistoryLimits, SpendLimits
+from switchboard.store.connection import connect
 
 
 @dataclass(frozen=True)
@@ -25,12 +24,8 @@ class Services:
 
 
 def build_store(settings: Settings) -> ConversationStore:
-    client = redis.Redis.from_url(
-        settings.redis_url.get_secret_value(),
-        socket_timeout=settings.redis_timeout_seconds,
-        socket_connect_timeout=settings.redis_timeout_seconds,
-        health_check_interval=30,
-    )
+    # One server or a Redis Cluster, as REDIS_URL's scheme says (switchboard/settings/redis.py).
+    client = connect(settings.redis_url.get_secret_value(), timeout_seconds=settings.redis_timeout_seconds)
     limits = HistoryLimits(
         settings.history_max_turns, settings.history_max_chars or 0, settings.history_ttl_seconds,
         message_ttl_seconds=settings.message_ttl_seconds, claim_ttl_seconds=settings.message_claim_ttl_seconds,
@@ -48,11 +43,13 @@ def build_store(settings: Settings) -> ConversationStore:
 @functools.cache
 def get_services() -> Services:
     settings = get_settings()
+    store = build_store(settings)
     return Services(
         settings=settings,
-        store=build_store(settings),
+        store=store,
         completions=CompletionClient.from_settings(settings),
-        replies=ReplySender.from_settings(settings),
+        # Twilio's request slots are in the store, so every process and host shares one limit (issue 13).
+        replies=ReplySender.from_settings(settings, slots=store),
         moderation=ModerationClient.from_settings(settings),
         media=MediaReader.from_settings(settings),
     )

@@ -12,6 +12,8 @@ BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 20.0
 # An earlier message of the conversation is still in progress: ask again soon.
 TURN_WAIT_SECONDS = 1.0
+# A limit said "not now" (Backpressure) without saying for how long.
+BACKPRESSURE_WAIT_SECONDS = 1.0
 
 
 def backoff_cap_seconds(settings: Settings | None = None) -> float:

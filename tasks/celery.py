@@ -1,7 +1,8 @@
 """The Celery app, configured from celeryconfig.py; the tasks and the worker's bootstep load only in the worker.
 
-A leaf: it imports no other tasks module that would import it back (tasks.monitoring imports only
-settings). A process that only publishes (the web, the CLI) gets the app and nothing else.
+A leaf: it imports no other tasks module that would import it back (tasks.monitoring and
+tasks.hop_timings import only switchboard and celery). A process that only publishes (the web, the
+CLI) gets the app and nothing else.
 """
 
 from typing import Any
@@ -11,6 +12,7 @@ from celery.signals import setup_logging
 
 from switchboard.logs import configure_logging
 from switchboard.settings import get_settings
+from tasks import hop_timings  # noqa: F401 - its signal stamps every publish with its time (the hop histogram)
 from tasks.monitoring import RedisEvents
 
 # `include` is imported by the worker at start-up (Celery's loader), not by `import tasks`.

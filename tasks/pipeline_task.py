@@ -8,6 +8,8 @@ what that function raises into the next move:
 | NotYourTurn               | the same attempt again in its retry_after, else TURN_WAIT_SECONDS     |
 | UnknownMessage            | rebuild the record from Twilio and run again (or drop it, counted)    |
 | ConfigurationFault        | the same attempt again slowly: our setup, not this message            |
+| Backpressure              | the same attempt again after its retry_after (a rate limit, not a     |
+|                           | failure: it never uses up attempts)                                   |
 | TransientError            | the next attempt after a backoff; the give-up after `max_attempts`    |
 | PermanentError            | the give-up                                                           |
 | anything else             | the task fails; SQS redelivers it, and its last delivery gives up     |
@@ -25,7 +27,6 @@ from typing import Any, NoReturn
 from celery import Task
 from celery._state import get_current_worker_task
 from celery.exceptions import Ignore, Reject, Retry
-from celery.worker.request import Request
 from kombu.utils.uuid import uuid as task_uuid
 
 from switchboard.domain.conversation import (
@@ -35,10 +36,11 @@ from switchboard.domain.conversation import (
     finish_reply_undelivered,
 )
 from switchboard.domain.lost_records import MessageDropped, drop, rebuild
-from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
+from switchboard.errors import Backpressure, ConfigurationFault, NotYourTurn, PermanentError, TransientError
 from switchboard.logs import correlated
 from switchboard.services import Services, get_services
-from tasks.backoff import TURN_WAIT_SECONDS, backoff_cap_seconds, backoff_seconds
+from tasks.backoff import BACKPRESSURE_WAIT_SECONDS, TURN_WAIT_SECONDS, backoff_cap_seconds, backoff_seconds
+from tasks.hop_timings import HopTimedRequest
 from tasks.links import message_options, pipeline_for, stage_of
 from tasks.owed_links import PUBLISH_ERRORS, owe
 
@@ -76,7 +78,7 @@ def is_last_failed_delivery(exc: BaseException, receives: int, max_receives: int
     return not isinstance(exc, Retry | Reject | Ignore) and receives >= max_receives
 
 
-class LastDeliveryRequest(Request):  # type: ignore[misc]  # celery has no type information
+class LastDeliveryRequest(HopTimedRequest):  # hop timings (tasks/hop_timings.py) for every pipeline delivery
     """Runs in the worker's main process when a task fails with an unexpected error.
 
     The failed message is not deleted (task_acks_on_failure=False), so SQS redelivers it until
@@ -139,6 +141,11 @@ class PipelineTask(Task):  # type: ignore[misc]  # celery has no type informatio
                 delay = backoff_cap_seconds(services.settings)
                 log.error("%s: %s; keeping the reply and trying again in %.0fs", self.stage, exc, delay)
                 self.retry_later(message_sid, conversation, attempt, delay)
+            except Backpressure as exc:
+                wait = BACKPRESSURE_WAIT_SECONDS if exc.retry_after is None else exc.retry_after
+                wait = min(max(wait, 0.05), backoff_cap_seconds(services.settings))
+                log.info("%s: %s; the same attempt again in %.1fs", self.stage, exc, wait)
+                self.retry_later(message_sid, conversation, attempt, wait)
             except TransientError as exc:
                 self.retry_or_give_up(exc, message_sid, conversation, attempt)
             except PermanentError as exc:

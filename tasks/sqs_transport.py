@@ -10,28 +10,51 @@ What each call does with a failed answer (kinds from tasks/sqs_answers.py):
   reported and the delivery released; SQS redelivers the message, which our idempotent steps absorb.
 - GetQueueAttributes, ChangeMessageVisibility: reported; kombu's safe default (leave the message) holds.
 - SendMessage: raises `SqsAnswerError`, also for a 200 without a MessageId (SQS may never have seen
-  it); to kombu it is a connection error, so Celery retries once, then raises OperationalError from
-  it. The publish path decides with `answer_kind`.
+  it; tasks/sqs_batch_actions.py checks every send's answer, alone or in a batch); to kombu it is a
+  connection error, so Celery retries once, then raises OperationalError from it. The publish path
+  decides with `answer_kind`.
+
+Batching (tasks/sqs_batching.py): publishes, acks and kombu's requeue visibility changes go through
+the process-wide batchers. Alone they are the plain calls above; when they meet a call to the same
+queue in flight they go as SendMessageBatch / DeleteMessageBatch / ChangeMessageVisibilityBatch once
+it returns. Each caller sees only its own entry's outcome, and faults are reported under the plain
+action's name (SendMessage, DeleteMessage, ChangeMessageVisibility) whichever call carried them.
+Not batched: kombu's delete of a rejected message (rare: a poison message without a redrive policy).
+
+Receives already take up to 10 messages per call: kombu asks for `_get_message_estimate()`, the
+room left in the QoS (prefetch = concurrency x 1, plus one per ETA task, minus unacked deliveries),
+capped at 10. That stays safe with late acks and the visibility heartbeat (tasks/visibility.py):
+an unacked delivery keeps its prefetch slot, so a worker never holds more than it can start, and
+the heartbeat extends every message Celery holds (`state.requests`: prefetched, waiting for an
+ETA, or running), not only the running ones, so a prefetched message does not expire while it waits.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from typing import Any
 
 from amqp.protocol import queue_declare_ok_t
-from botocore.exceptions import BotoCoreError, ClientError
+from kombu.asynchronous.aws.sqs.message import AsyncMessage
 from kombu.transport import SQS, virtual
 from kombu.transport.SQS.exceptions import DoesNotExistQueueException
+from kombu.utils.json import dumps
 
+from tasks.hop_timings import HopTimedMessage
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError, as_answer_error
 from tasks.sqs_async import AnswerSafeSQSConnection
+from tasks.sqs_batch_actions import CALL_ERRORS, CHANGE_VISIBILITY, DELETE, SEND, Request
+from tasks.sqs_batching import process_batchers
 from tasks.sqs_faults import Backoff, FaultReporter, process_faults
 
-# What a boto3 call to SQS can raise besides a good answer.
-CALL_ERRORS = (ClientError, BotoCoreError, OSError, SqsAnswerError)
+__all__ = ["CALL_ERRORS", "Channel", "Transport"]
+
+log = logging.getLogger(__name__)
 
 
 class Channel(SQS.Channel):
+    Message = HopTimedMessage  # times its ack for the worker's hop histogram (tasks/hop_timings.py)
     faults_override: FaultReporter | None = None  # tests hand in their own
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -132,12 +155,13 @@ class Channel(SQS.Channel):
             return
         queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
         try:
-            # A throttled delete is retried once by boto ("standard" retries, client-config).
-            self.sqs(queue=queue).delete_message(QueueUrl=queue_url, ReceiptHandle=handle)
+            # A throttled delete is retried once by boto ("standard" retries, client-config); a
+            # delete that meets another in flight to its queue goes in a DeleteMessageBatch.
+            process_batchers().submit(DELETE, self.sqs(queue=queue), queue_url, {"ReceiptHandle": handle}, queue)
         except CALL_ERRORS as exc:
             # Not deleted (or the answer was lost): SQS hands the message out again after its
             # visibility timeout, and every step is idempotent.
-            self.faults.failed(exc, "DeleteMessage", queue)
+            self.faults.failed(exc, DELETE.name, queue)
         # Released in every case, or its prefetch slot is held for ever and polling stops.
         virtual.Channel.basic_ack(self, delivery_tag, multiple)
 
@@ -154,31 +178,50 @@ class Channel(SQS.Channel):
             self.faults.failed(exc, "GetQueueAttributes", queue)
             return True  # kombu's own safe answer: leave the message to SQS (redelivery, then the DLQ)
 
-    def sqs(self, queue: str | None = None) -> Any:
-        client = super().sqs(queue)
-        # unique_id: registered once per client, however often kombu asks for it.
-        client.meta.events.register("after-call.sqs.SendMessage", _check_sent, unique_id="switchboard-check-sent")
-        return client
-
     def _put(self, queue: str, message: Any, **kwargs: Any) -> None:
+        # kombu's _put, with its call going through the batchers instead of straight to the client.
         name = self.canonical_queue_name(queue)
-        action = "ChangeMessageVisibility" if message.get("redelivered") else "SendMessage"
+        redelivered = bool(message.get("redelivered"))
+        action = CHANGE_VISIBILITY if redelivered else SEND
         try:
-            super()._put(queue, message, **kwargs)
+            queue_url = self._new_queue(queue)
+            request = self._visibility_request(message) if redelivered else self._send_request(queue, message)
+            process_batchers().submit(action, self.sqs(queue=name), queue_url, request, name)
         except CALL_ERRORS as exc:
-            error = as_answer_error(exc, action, name)
+            error = as_answer_error(exc, action.name, name)
             error.queue = error.queue or name
-            self.faults.failed(error, action, name)
+            self.faults.failed(error, action.name, name)
             if error is exc:
                 raise
             raise error from exc
-        self.faults.succeeded(name, action)
+        self.faults.succeeded(name, action.name)
 
+    def _send_request(self, queue: str, message: Any) -> Request:
+        """SendMessage's arguments for `message`, as kombu 5.7's `_put` builds them (minus QueueUrl)."""
+        request: Request = {}
+        if "properties" in message:
+            properties = message["properties"]
+            if "message_attributes" in properties:  # SQS attributes, not part of the body
+                request["MessageAttributes"] = properties.pop("message_attributes")
+            if "MessageGroupId" in properties:  # FIFO groups, and SQS's fair queues
+                request["MessageGroupId"] = properties["MessageGroupId"]
+            delay_seconds = self._resolve_delay_seconds(properties)
+            if queue.endswith(".fifo"):
+                request.setdefault("MessageGroupId", "default")
+                request["MessageDeduplicationId"] = (properties["MessageDeduplicationId"]
+                                                     if "MessageDeduplicationId" in properties else str(uuid.uuid4()))
+                if delay_seconds is not None:  # SQS refuses DelaySeconds on a FIFO queue outright
+                    log.warning("SQS FIFO queues take no per-message delay, ignoring delay of %s seconds",
+                                delay_seconds)
+            elif delay_seconds is not None:
+                request["DelaySeconds"] = delay_seconds
+        body = dumps(message)
+        request["MessageBody"] = AsyncMessage().encode(body) if self.sqs_base64_encoding else body
+        return request
 
-def _check_sent(http_response: Any, parsed: dict[str, Any], **_: Any) -> None:
-    """A 200 with no MessageId (an empty or cut-off body) is no proof of a send: never read it as one."""
-    if http_response.status_code < 300 and not parsed.get("MessageId"):
-        raise SqsAnswerError("SendMessage", None, "EmptyAnswer", AnswerKind.TRANSIENT, "no MessageId in the answer")
+    def _visibility_request(self, message: Any) -> Request:
+        # kombu's requeue: the message shows again after a short wait, as in its own _put.
+        return {"ReceiptHandle": message["properties"]["delivery_tag"], "VisibilityTimeout": self.wait_time_seconds}
 
 
 class Transport(SQS.Transport):

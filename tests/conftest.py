@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -16,15 +17,40 @@ from localdev.redis_server import TEST_REDIS_URL_VARIABLE, answers, redis_url_fo
 from switchboard.clients.sqs_admin import init_queues
 from switchboard.settings import Settings, get_settings
 from tests.harness.pipeline import Stack, make_stack
+from tests.harness.redis_cluster import CLUSTER_VARIABLE, LocalRedisCluster
 from tests.harness.standins import RunningStandin, start_openai, start_twilio
+
+
+def _cluster_if_asked() -> LocalRedisCluster | None:
+    """With SWITCHBOARD_TEST_REDIS_CLUSTER=1, a 3-master Redis Cluster for the run, and every test's Redis URL is it.
+
+    Started when this file is loaded, before any other conftest (several read the URL when imported)
+    and before pytest's own options are parsed, hence a variable and not an option. Stopped at the end.
+    """
+    if os.environ.get(CLUSTER_VARIABLE, "") in ("", "0"):
+        return None
+    cluster = LocalRedisCluster().start()
+    atexit.register(cluster.stop)  # also when pytest stops before pytest_unconfigure
+    os.environ[TEST_REDIS_URL_VARIABLE] = cluster.url
+    return cluster
+
+
+_CLUSTER = _cluster_if_asked()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "integration: needs moto's SQS server, Redis or child processes")
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _CLUSTER is not None:
+        _CLUSTER.stop()
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = redis_url_for_tests()
+    if _CLUSTER is not None:
+        return f"redis: a 3-master Redis Cluster of this run's own at {url} ({CLUSTER_VARIABLE})"
     if answers(url):
         return f"redis: {url} ({TEST_REDIS_URL_VARIABLE})"
     return f"redis: NOTHING ANSWERS at {url}: run ./scripts/test, which starts one, or set {TEST_REDIS_URL_VARIABLE}"

@@ -58,6 +58,30 @@ class StandinClient:
         """The next `times` requests wait `seconds` before answering (to trip client timeouts)."""
         self.add_fault(delay_seconds=seconds, times=times, **extra)
 
+    def rate_limit(self, code: int = 20429, times: int = 1, retry_after: float | None = None) -> None:
+        """Twilio: the next `times` creates are refused for rate, as Twilio answers: 429 with `code`
+        (20429: the account's concurrent requests; 63018: the sender's rate), and a Retry-After if given."""
+        self.fail(429, times=times, twilio_code=code, retry_after=retry_after)
+
+    # --- the account's load (issue 13): requests in flight, latency, Twilio's concurrency limit ---
+    def load(self) -> dict[str, Any]:
+        """Twilio: {in_flight, max_in_flight (per endpoint and "all"), latency_seconds, concurrency_limit}."""
+        response = self._session.get(f"{self.base_url}/_standin/load", timeout=self.timeout)
+        response.raise_for_status()
+        return dict(response.json())
+
+    def max_in_flight(self, endpoint: str = "create") -> int:
+        """Twilio: the most `endpoint` requests (create, list, fetch, typing, or all) in flight at once since reset."""
+        return int(self.load()["max_in_flight"].get(endpoint, 0))
+
+    def set_latency(self, seconds: float, endpoint: str = "create") -> None:
+        """Twilio: every `endpoint` request takes `seconds` before it is answered (reset: none)."""
+        self._post("load", {"latency_seconds": {endpoint: seconds}})
+
+    def set_concurrency_limit(self, limit: int | None) -> None:
+        """Twilio: requests past `limit` in flight (all endpoints) are refused with 429 / 20429 (None: no limit)."""
+        self._post("load", {"concurrency_limit": limit})
+
     def set_reply(self, text: str, times: int = 1) -> None:
         """OpenAI: the next `times` completions answer `text`."""
         self.add_fault(reply=text, times=times)

@@ -1,7 +1,8 @@
 """A local Twilio Messages API: sends and lists messages in Twilio's JSON, with recorded calls and faults.
 
-Also Twilio's Messaging API typing indicator, Content templates (ContentSid, ContentVariables), and
-status progression with signed status callbacks (localdev/standins/twilio_delivery.py).
+Also Twilio's Messaging API typing indicator, Content templates (ContentSid, ContentVariables),
+status progression with signed status callbacks (localdev/standins/twilio_delivery.py), and the
+account's load: requests in flight, a latency and Twilio's concurrency limit (twilio_load.py).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from localdev.standins.faults import FaultQueue
 from localdev.standins.twilio_content import content_refusal, rendered_body
 from localdev.standins.twilio_delivery import StatusClock, add_delivery_control, callback_form
 from localdev.standins.twilio_errors import twilio_error
+from localdev.standins.twilio_load import AccountLoad, add_load_control
 from localdev.standins.twilio_numbers import add_number_routes
 from localdev.standins.twilio_resources import (
     API_VERSION,
@@ -37,6 +39,7 @@ TYPING_PATH = "/v2/Indicators/Typing.json"  # on messaging.twilio.com, which the
 _MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
 MAX_BODY = 1600
 _ADDRESS = re.compile(r"^(whatsapp:|messenger:)?\+[1-9]\d{6,14}$")
+ENDPOINTS = ("create", "list", "fetch", "typing")
 
 
 class _State:
@@ -83,6 +86,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
     app = Flask("twilio_standin")
     state = _State()
     clock = StatusClock(auth_token, state.advance)
+    load = AccountLoad(ENDPOINTS)
 
     def refusal(path_sid: str) -> Response | None:
         auth = request.authorization
@@ -112,9 +116,15 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
         return response
 
     def gate(path_sid: str, endpoint: str) -> Response | None:
-        """Refuse bad credentials, then apply any injected fault; None lets the request through."""
+        """Refuse bad credentials, then Twilio's concurrency limit, the latency, any injected fault; None: go on."""
         refused = refusal(path_sid)
-        return refused if refused is not None else injected(endpoint)
+        if refused is not None:
+            return refused
+        if load.enter(endpoint):
+            return twilio_error(429, 20429)
+        if load.delay(endpoint):
+            return twilio_error(503, 20500, "stand-in was reset while this request was delayed")
+        return injected(endpoint)
 
     @app.post(MESSAGES_PATH)
     def create_message(path_sid: str) -> Response | tuple[Response, int]:
@@ -221,6 +231,7 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
 
     def reset() -> None:
         clock.reset()
+        load.reset()
         state.reset()
 
     add_control_routes(
@@ -229,8 +240,9 @@ def create_twilio_standin(account_sid: str, auth_token: str) -> Flask:
         reset=reset,
         records={"messages": lambda: state.read(state.sent), "requests": lambda: state.read(state.requests),
                  "callbacks": clock.read_callbacks},
-        endpoints=("create", "list", "fetch", "typing"),
+        endpoints=ENDPOINTS,
     )
+    add_load_control(app, load)
     # Media behind basic auth, redirected to a second host (issue 11: localdev/standins/twilio_media.py).
     from localdev.standins.twilio_media import add_media_routes
     add_media_routes(app, account_sid, auth_token)

@@ -21,6 +21,7 @@ ERROR_MESSAGES = {
     21655: "The ContentSid is Invalid",
     21656: "The ContentVariables Parameter is invalid",
     63016: "Failed to send freeform message because you are outside the allowed window.",
+    63018: "Rate limit exceeded for Channel",
 }
 _CODE_FOR_STATUS = {401: 20003, 404: 20404, 429: 20429}
 

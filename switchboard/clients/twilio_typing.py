@@ -11,6 +11,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioS
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
+from switchboard.clients.twilio_pacing import SlotUnavailable, TwilioPacing
 from switchboard.metrics import TYPING_INDICATORS
 from switchboard.settings import Settings
 
@@ -39,19 +40,22 @@ def _shared_pool() -> ThreadPoolExecutor:
 class TypingIndicator:
     """Shows "typing…" on WhatsApp for an inbound message, which also marks that message read."""
 
-    def __init__(self, client: Client, enabled: bool = True) -> None:
+    def __init__(self, client: Client, enabled: bool = True, pacing: TwilioPacing | None = None) -> None:
         self.client = client  # its own client: a short timeout, and calls that never queue behind sends
         self.enabled = enabled
+        # Twilio counts the indicator against the account's concurrent requests too; it takes a request
+        # slot only if one is free at once (a late indicator is worth nothing), so sends never wait for it.
+        self.pacing = pacing
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> TypingIndicator:
+    def from_settings(cls, settings: Settings, pacing: TwilioPacing | None = None) -> TypingIndicator:
         http = TwilioHttpClient(timeout=TIMEOUT_SECONDS, max_retries=0, pool_connections=True)
         client = Client(
             settings.twilio_account_sid, settings.twilio_auth_token.get_secret_value(), http_client=http
         )
         # messaging.twilio.com, as client.api.base_url is api.twilio.com: a local stand-in can take its place.
         client.messaging.base_url = settings.messaging_base_url
-        return cls(client, enabled=settings.whatsapp_typing_indicator)
+        return cls(client, enabled=settings.whatsapp_typing_indicator, pacing=pacing)
 
     def show(self, inbound_message_sid: str) -> Future[str] | None:
         """Ask Twilio, off the calling thread, to show the indicator; the future says the outcome (tests wait on it)."""
@@ -76,6 +80,15 @@ class TypingIndicator:
     def _ask(self, inbound_message_sid: str, asked_at: float) -> str:
         if time.monotonic() - asked_at > STALE_AFTER_SECONDS:
             return "stale"
+        if self.pacing is None:
+            return self._create(inbound_message_sid)
+        try:
+            with self.pacing.slot(wait_seconds=0):
+                return self._create(inbound_message_sid)
+        except SlotUnavailable:
+            return "busy"
+
+    def _create(self, inbound_message_sid: str) -> str:
         try:
             self.client.messaging.v2.typing_indicator.create(channel="whatsapp", message_id=inbound_message_sid)
         except (TwilioRestException, TwilioServiceException) as exc:

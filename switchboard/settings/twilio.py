@@ -35,6 +35,10 @@ class TwilioSettings(BaseModel):
     twilio_api_base_url: str = "https://api.twilio.com"
     twilio_messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Twilio REST requests the reply path may have in flight at once, across every process and host (slots
+    # in Redis). Twilio refuses an account's requests past its concurrency limit (429, error 20429; 100 is
+    # the usual default, raised on request): half of it leaves room for other users of the account. 0: no limit.
+    twilio_max_concurrent_requests: int = Field(default=50, ge=0)
     # The numbers (and WhatsApp senders) this deployment answers, comma-separated; `catchup` answers only these.
     twilio_numbers: str = ""
 

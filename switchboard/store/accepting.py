@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from switchboard.domain.inbound import InboundMessage
 from switchboard.store.base import StoreBase
@@ -82,48 +83,59 @@ class Accepting(StoreBase):
     def claim(self, message: InboundMessage, now: float | None = None) -> Claim:
         """`accept`, telling also whether a sid claimed before still waits in the outbox."""
         now = time.time() if now is None else now
+        sid, conversation, limits = message.message_sid, message.conversation_id, self.limits
+        if not self._place(sid, conversation, self._sid_index_ttl()):
+            return Claim(0, False, False)  # claimed under another shard: a duplicate whose record is not ours
         fields: list[str] = []
         for name, value in message.to_fields().items():
             fields += [name, value]
-        limits = self.limits
         seq, new, in_outbox = self._accept(
-            keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
-                  self._key("outbox"), self._key("unanswered"), self._key("claim", message.message_sid),
-                  self._conv(message.conversation_id, "messages"),
-                  self._conv(message.conversation_id, "last-inbound")],
+            keys=[self._msg(sid, conversation), self._conv(conversation, "seq"), self._of(conversation, "outbox"),
+                  self._of(conversation, "unanswered"), self._claim(sid, conversation),
+                  self._conv(conversation, "messages"), self._conv(conversation, "last-inbound")],
             # The seq counter outlives every record that carries one of its numbers.
-            args=[max(limits.ttl_seconds, limits.message_ttl_seconds), now, message.message_sid,
+            args=[max(limits.ttl_seconds, limits.message_ttl_seconds), now, sid,
                   limits.message_ttl_seconds, limits.claim_ttl_seconds, *fields],
         )
         return Claim(int(seq), bool(new), bool(in_outbox))
 
+    def _claim(self, message_sid: str, conversation: str | None = None) -> str:
+        return self._in(self._shard_of_sid(message_sid, conversation), "claim", message_sid)
+
     def unanswered(self) -> tuple[int, float | None]:
-        """How many accepted messages have no finished reply yet, and when the oldest arrived."""
-        with self.redis.pipeline() as pipe:
+        """How many accepted messages have no finished reply yet, and when the oldest arrived (every shard)."""
+        expired = time.time() - self.limits.message_ttl_seconds
+
+        def read(pipe: Any, shard: int) -> None:
             # Messages that expired unanswered (their records are gone) stop counting.
-            pipe.zremrangebyscore(self._key("unanswered"), "-inf", time.time() - self.limits.message_ttl_seconds)
-            pipe.zcard(self._key("unanswered"))
-            pipe.zrange(self._key("unanswered"), 0, 0, withscores=True)
-            _, count, oldest = pipe.execute()
-        return int(count), (float(oldest[0][1]) if oldest else None)
+            pipe.zremrangebyscore(self._in(shard, "unanswered"), "-inf", expired)
+            pipe.zcard(self._in(shard, "unanswered"))
+            pipe.zrange(self._in(shard, "unanswered"), 0, 0, withscores=True)
+
+        replies = self._across_shards(read)
+        count = sum(int(n) for n in replies[1::3])
+        oldest = [float(found[0][1]) for found in replies[2::3] if found]
+        return count, (min(oldest) if oldest else None)
 
     def restore(self, message: InboundMessage) -> bool:
         """Recreate a lost record from Twilio's copy, with its TTL; False if it exists.
 
         Its seq is the conversation's oldest unfinished position, so it waits for no one.
         """
+        sid, conversation, limits = message.message_sid, message.conversation_id, self.limits
+        if not self._place(sid, conversation, self._sid_index_ttl()):
+            return False  # the SID's keys belong to another shard
         fields: list[str] = []
         for name, value in message.to_fields().items():
             fields += [name, value]
         return bool(self._restore(
-            keys=[self._key("msg", message.message_sid), self._conv(message.conversation_id, "seq"),
-                  self._key("unanswered"), self._conv(message.conversation_id, "answered"),
-                  self._conv(message.conversation_id, "replied")],
+            keys=[self._msg(sid, conversation), self._conv(conversation, "seq"), self._of(conversation, "unanswered"),
+                  self._conv(conversation, "answered"), self._conv(conversation, "replied")],
             # The seq counter outlives every record that carries one of its numbers (as in _ACCEPT).
-            args=[max(self.limits.ttl_seconds, self.limits.message_ttl_seconds), message.received_at,
-                  message.message_sid, self.limits.message_ttl_seconds, time.time(), *fields],
+            args=[max(limits.ttl_seconds, limits.message_ttl_seconds), message.received_at,
+                  sid, limits.message_ttl_seconds, time.time(), *fields],
         ))
 
     def forget_unanswered(self, message_sid: str) -> None:
         """A message that can never be answered (its record is lost for good) stops counting as backlog."""
-        self.redis.zrem(self._key("unanswered"), message_sid)
+        self.redis.zrem(self._in(self._shard_of_sid(message_sid), "unanswered"), message_sid)

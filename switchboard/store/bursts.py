@@ -45,11 +45,14 @@ class Bursts(StoreBase):
         answered before or its record is gone.
         """
         return bool(self._record_absorbed(
-            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "answered")],
+            keys=[self._msg(message.inbound.message_sid, message.conversation),
+                  self._conv(message.conversation, "answered")],
             args=[next_sid, time.time(), self.limits.ttl_seconds],
         ))
 
     def record_burst_answered_by(self, member_sids: Sequence[str], final_sid: str) -> None:
         """Point every earlier message of a burst at the message whose reply answered them all."""
         if member_sids:
-            self._record_answered_by(keys=[self._key("msg", sid) for sid in member_sids], args=[final_sid])
+            # One conversation's messages, so one shard: the final message's (a member elsewhere is skipped).
+            shard = self._shard_of_sid(final_sid)
+            self._record_answered_by(keys=[self._in(shard, "msg", sid) for sid in member_sids], args=[final_sid])

@@ -44,18 +44,19 @@ class FollowUps(StoreBase):
         self._mark_given_up = self.redis.register_script(_MARK_GIVEN_UP)
 
     def mark_reply_given_up(self, message_sid: str) -> None:
-        self._mark_given_up(keys=[self._key("msg", message_sid)], args=[time.time()])
+        self._mark_given_up(keys=[self._msg(message_sid)], args=[time.time()])
 
     def reopen_for_follow_up(self, message_sid: str, apology: str) -> bool:
         """Let a redriven message get its real answer: forget an apology answer or a given-up reply, once.
 
         False when there is nothing to follow up (no record, a real answer, or already followed up).
         """
+        shard = self._shard_of_sid(message_sid)
         return bool(self._reopen_for_follow_up(
-            keys=[self._key("msg", message_sid), self._key("unanswered")],
+            keys=[self._in(shard, "msg", message_sid), self._in(shard, "unanswered")],
             args=[time.time(), message_sid, apology],
         ))
 
     def was_followed_up(self, message_sid: str) -> bool:
         """True when an apology or a given-up reply was reopened for this message before."""
-        return bool(self.redis.hexists(self._key("msg", message_sid), "follow_up_at"))
+        return bool(self.redis.hexists(self._msg(message_sid), "follow_up_at"))

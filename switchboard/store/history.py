@@ -101,7 +101,7 @@ class History(StoreBase):
         """
         limits, conversation = self.limits, message.conversation
         stored = self._record_answer(
-            keys=[self._key("msg", message.inbound.message_sid), self._conv(conversation, "answered"),
+            keys=[self._msg(message.inbound.message_sid, conversation), self._conv(conversation, "answered"),
                   self._conv(conversation, "history"), self._conv(conversation, "to-fold"),
                   self._conv(conversation, "summary")],
             args=[answer, time.time(), limits.ttl_seconds, *self._bounds(), uuid.uuid4().hex[:12],

@@ -44,7 +44,9 @@ class Leases(StoreBase):
         The lease is renewed every third of `seconds` while the block runs, so a live run keeps it
         however long its call takes, and a crashed run's lease lapses `seconds` after its last renewal.
         """
-        key = self._key("lease", message_sid, step)
+        # In the message's shard, beside its record (claim_part reads both); the summary task leases by
+        # conversation id, which the sid index does not know, so that lease lands in the conversation's shard.
+        key = self._in(self._shard_of_sid(message_sid), "lease", message_sid, step)
         token = uuid.uuid4().hex
         if not self.redis.set(key, token, nx=True, px=int(seconds * 1000)):
             yield None

@@ -34,13 +34,13 @@ class OptOut(StoreBase):
 
     def set_opted_out(self, conversation: str, opted_out: bool, now: float | None = None) -> bool:
         """Record STOP (True) or START (False); returns whether this changed the state."""
-        key = self._key("optout", conversation)
+        key = self._of(conversation, "optout", conversation)
         if opted_out:
             return bool(self.redis.set(key, time.time() if now is None else now, nx=True))
         return bool(self.redis.delete(key))
 
     def is_opted_out(self, conversation: str) -> bool:
-        return bool(self.redis.exists(self._key("optout", conversation)))
+        return bool(self.redis.exists(self._of(conversation, "optout", conversation)))
 
     def decide_opt_out(self, message: StoredMessage, change: str, now: float | None = None) -> tuple[str, bool]:
         """Apply the message's keyword ('out': STOP, 'in': START, 'none') to the opt-out flag, once per message.
@@ -54,7 +54,8 @@ class OptOut(StoreBase):
         run that decided.
         """
         decision, first = self._decide_opt_out(
-            keys=[self._key("msg", message.inbound.message_sid), self._key("optout", message.conversation)],
+            keys=[self._msg(message.inbound.message_sid, message.conversation),
+                  self._of(message.conversation, "optout", message.conversation)],
             args=[change, time.time() if now is None else now],
         )
         return as_text(decision), bool(first)

@@ -52,10 +52,7 @@ class PartClaims(StoreBase):
 
     def claim_part(self, message: StoredMessage, index: int, token: str) -> PartClaim:
         """Under the reply lease `token`, claim part `index` for sending; says what was found instead if not ours."""
-        sid = message.inbound.message_sid
-        outcome, value = self._claim_part(
-            keys=[self._key("msg", sid), self._key("lease", sid, "reply")], args=[index, token, time.time()],
-        )
+        outcome, value = self._claim_part(keys=self._part_keys(message), args=[index, token, time.time()])
         outcome, value = as_text(outcome), as_text(value)
         if outcome == "sent":
             return PartClaim(outcome, sid=value)
@@ -65,10 +62,14 @@ class PartClaims(StoreBase):
 
     def unclaim_part(self, message: StoredMessage, index: int, token: str) -> None:
         """Twilio refused part `index` with an answer, so it was not sent: a later run needs no log lookup."""
-        sid = message.inbound.message_sid
-        self._unclaim_part(keys=[self._key("msg", sid), self._key("lease", sid, "reply")], args=[index, token])
+        self._unclaim_part(keys=self._part_keys(message), args=[index, token])
+
+    def _part_keys(self, message: StoredMessage) -> list[str]:
+        # The record and the reply lease (leases.py spells it alike), both in the conversation's shard.
+        sid, conversation = message.inbound.message_sid, message.conversation
+        return [self._msg(sid, conversation), self._of(conversation, "lease", sid, "reply")]
 
     def part_claimed_at(self, message_sid: str, index: int) -> float | None:
         """When part `index` was first claimed, just before it was sent (None: never claimed)."""
-        value = self.redis.hget(self._key("msg", message_sid), f"claimed:{index}")
+        value = self.redis.hget(self._msg(message_sid), f"claimed:{index}")
         return float(value) if value is not None else None

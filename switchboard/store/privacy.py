@@ -49,10 +49,10 @@ class Privacy(Folding, Records):
 
     def settle_intake(self, message: StoredMessage, result: str, drop_body: bool) -> str | None:
         """Record intake's result once and index the message; returns the result on record (None: no record)."""
-        sid = message.inbound.message_sid
+        sid, conversation = message.inbound.message_sid, message.conversation
         stored = self._settle_intake(
-            keys=[self._key("msg", sid), self._conv(message.conversation, "messages"), self._key("our-numbers"),
-                  self._key("texts")],
+            keys=[self._msg(sid, conversation), self._conv(conversation, "messages"),
+                  self._of(conversation, "our-numbers"), self._of(conversation, "texts")],
             args=[result, "1" if drop_body else "0", time.time(), sid,
                   max(self.limits.ttl_seconds, self.limits.message_ttl_seconds), message.inbound.recipient,
                   "1" if self.text_retention_seconds is not None else "0"],
@@ -63,13 +63,14 @@ class Privacy(Folding, Records):
         """Blank the text (question and answer) of replied messages older than this, in records and history.
 
         A message still waiting for its reply keeps its text until the reply is done. Returns how
-        many messages lost their text.
+        many messages lost their text. Every shard is swept, the oldest texts first.
         """
         cutoff = (time.time() if now is None else now) - older_than_seconds
-        texts = self._key("texts")
-        due = as_texts(self.redis.zrangebyscore(texts, "-inf", cutoff, start=0, num=limit))
+        found = self._across_shards(lambda pipe, shard: pipe.zrangebyscore(
+            self._in(shard, "texts"), "-inf", cutoff, start=0, num=limit, withscores=True))
+        due = sorted((float(score), as_text(sid), shard) for shard, entries in enumerate(found) for sid, score in entries)
         removed = 0
-        for sid in due:
+        for _, sid, shard in due[:limit]:
             try:
                 message = self.load(sid)
             except (KeyError, ValueError):  # unreadable: it expires with its record
@@ -77,29 +78,35 @@ class Privacy(Folding, Records):
             if message is not None and not message.replied:
                 continue  # still needed; looked at again on the next sweep
             if message is not None:
-                history = self._conv(message.conversation, "history")
-                # The turns as record_answer stored them: the oldest equal turn is this message's.
-                turns = [json.dumps({"role": role, "content": content}, ensure_ascii=False)
-                         for role, content in (("user", message.inbound.body), ("assistant", message.answer or ""))
-                         if content]
-                with self.redis.pipeline() as pipe:
-                    for turn in turns:
-                        pipe.lrem(history, 1, turn)
-                    pipe.hset(self._key("msg", sid), mapping={"body": "", "answer": "", "body_removed_at": time.time()})
-                    if message.transcripts:  # a voice note's transcript is the user's words too (issue 11)
-                        pipe.hdel(self._key("msg", sid), *(f"transcript:{i}" for i in message.transcripts))
-                    found = pipe.execute()
-                # Folding (issue 11): a chat message's turns no longer in the history wait on the fold list or
-                # are in the summary ("chat" is user_commands.Command.CHAT, which the store cannot import).
-                if turns and message.intake_result == "chat" and not any(found[:len(turns)]):
-                    self.forget_folded_text(message.conversation, turns)
+                self._blank_text(message)
                 removed += 1
-            self.redis.zrem(texts, sid)
+            self.redis.zrem(self._in(shard, "texts"), sid)
         return removed
 
+    def _blank_text(self, message: StoredMessage) -> None:
+        """Blank one replied message's text in its record and in its conversation's history (and fold list)."""
+        history = self._conv(message.conversation, "history")
+        record = self._msg(message.inbound.message_sid, message.conversation)
+        # The turns as record_answer stored them: the oldest equal turn is this message's.
+        turns = [json.dumps({"role": role, "content": content}, ensure_ascii=False)
+                 for role, content in (("user", message.inbound.body), ("assistant", message.answer or ""))
+                 if content]
+        with self.redis.pipeline(transaction=True) as pipe:  # one slot: atomic on a cluster too
+            for turn in turns:
+                pipe.lrem(history, 1, turn)
+            pipe.hset(record, mapping={"body": "", "answer": "", "body_removed_at": time.time()})
+            if message.transcripts:  # a voice note's transcript is the user's words too (issue 11)
+                pipe.hdel(record, *(f"transcript:{i}" for i in message.transcripts))
+            found = pipe.execute()
+        # Folding (issue 11): a chat message's turns no longer in the history wait on the fold list or
+        # are in the summary ("chat" is user_commands.Command.CHAT, which the store cannot import).
+        if turns and message.intake_result == "chat" and not any(found[:len(turns)]):
+            self.forget_folded_text(message.conversation, turns)
+
     def our_numbers(self) -> list[str]:
-        """The numbers (and WhatsApp senders) this deployment has received messages on."""
-        return sorted(as_texts(self.redis.smembers(self._key("our-numbers"))))
+        """The numbers (and WhatsApp senders) this deployment has received messages on (every shard's)."""
+        found = self._across_shards(lambda pipe, shard: pipe.smembers(self._in(shard, "our-numbers")))
+        return sorted({number for members in found for number in as_texts(members)})
 
     def forget_conversation(self, conversation: str, before_seq: int | None = None) -> dict[str, int]:
         """Delete what is stored for one conversation; returns counts of what was deleted.
@@ -107,12 +114,13 @@ class Privacy(Folding, Records):
         `before_seq` keeps that message and later ones (the /forget request itself, still being
         answered) and counts the earlier ones as done. Claims (claim:{MessageSid}) are kept: they
         hold no personal data, and deleting them would let a captured webhook be replayed as new.
+        Everything else of the conversation is in its shard, but for the sid index.
         """
         upper = "+inf" if before_seq is None else f"({before_seq}"
         index = self._conv(conversation, "messages")
         sids = set(as_texts(self.redis.zrangebyscore(index, "-inf", upper)))
         # Messages accepted but not yet through intake are not indexed yet; they are all unanswered.
-        for sid in as_texts(self.redis.zrange(self._key("unanswered"), 0, -1)):
+        for sid in as_texts(self.redis.zrange(self._of(conversation, "unanswered"), 0, -1)):
             try:
                 found = self.load(sid)
             except (KeyError, ValueError):  # a corrupt record cannot be matched; it expires by itself
@@ -121,22 +129,23 @@ class Privacy(Folding, Records):
                 sids.add(found.inbound.message_sid)
         deliveries = []
         for sid in sids:
-            fields = self.redis.hgetall(self._key("msg", sid))
+            fields = self.redis.hgetall(self._msg(sid, conversation))
             deliveries += [as_text(v) for k, v in fields.items() if as_text(k).startswith("part:")]
-        limit_keys = [k for pattern in (self._key("rate", conversation, "*"), self._key("spend", conversation, "*"))
+        limit_keys = [k for pattern in (self._of(conversation, "rate", conversation, "*"),
+                                        self._of(conversation, "spend", conversation, "*"))
                       for k in self.redis.scan_iter(match=pattern, count=500)]
         history = self._conv(conversation, "history")
         # Turns waiting to be folded into the summary (issue 11) are conversation turns too.
         turns = int(self.redis.llen(history)) + int(self.redis.llen(self._conv(conversation, "to-fold")))
-        with self.redis.pipeline() as pipe:
+        with self.redis.pipeline(transaction=True) as pipe:  # one slot: atomic on a cluster too
             for sid in sids:
-                pipe.delete(self._key("msg", sid))
+                pipe.delete(self._msg(sid, conversation))
             for outbound in deliveries:
-                pipe.delete(self._key("delivery", outbound))
+                pipe.delete(self._of(conversation, "delivery", outbound))
             if sids:
                 for zset in ("outbox", "unanswered", "outbox-parked", "texts"):
-                    pipe.zrem(self._key(zset), *sids)
-                pipe.hdel(self._key("outbox-owed"), *sids)
+                    pipe.zrem(self._of(conversation, zset), *sids)
+                pipe.hdel(self._of(conversation, "outbox-owed"), *sids)
                 pipe.zrem(index, *sids)
             if limit_keys:
                 pipe.delete(*limit_keys)
@@ -145,6 +154,10 @@ class Privacy(Folding, Records):
                 pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages",
                                                                      "last-inbound")))
             pipe.execute()
+        if sids:
+            # The sid index entries are in slots of their own, so not in the step above; a replay of a
+            # forgotten webhook finds its claim all the same (its conversation names the shard).
+            self.redis.delete(*(self._key("where", sid) for sid in [*sids, *deliveries]))
         if before_seq is not None:
             self._raise_progress(keys=[self._conv(conversation, "answered"), self._conv(conversation, "replied")],
                                  args=[before_seq - 1, self.limits.ttl_seconds])

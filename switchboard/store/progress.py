@@ -64,29 +64,36 @@ class Progress(StoreBase):
 
     def record_part_sent(self, message: StoredMessage, index: int, outbound_sid: str) -> bool:
         """Record a sent part's SID; False (and nothing written) when the message's record is gone."""
+        sid, conversation = message.inbound.message_sid, message.conversation
+        # The part's delivery record sits in its conversation's shard; status callbacks know only the
+        # part's SID, so the sid index says where (placed first: see StoreBase._place).
+        self._place(outbound_sid, conversation, self.limits.ttl_seconds)
         return bool(self._record_part_sent(
-            keys=[self._key("msg", message.inbound.message_sid), self._key("delivery", outbound_sid)],
-            args=[f"part:{index}", outbound_sid, message.inbound.message_sid, message.conversation, index,
-                  self.limits.ttl_seconds],
+            keys=[self._msg(sid, conversation), self._of(conversation, "delivery", outbound_sid)],
+            args=[f"part:{index}", outbound_sid, sid, conversation, index, self.limits.ttl_seconds],
         ))
 
     def record_delivery_status(self, outbound_sid: str, status: str, error_code: str = "") -> bool:
         """Record Twilio's status for a part we sent; False for an unknown SID or an older status."""
         rank = STATUS_RANK.get(status, -1)
-        return bool(self._record_status(keys=[self._key("delivery", outbound_sid)], args=[status, rank, error_code]))
+        return bool(self._record_status(keys=[self._delivery(outbound_sid)], args=[status, rank, error_code]))
 
     def delivery(self, outbound_sid: str) -> dict[str, str]:
-        return {as_text(k): as_text(v) for k, v in self.redis.hgetall(self._key("delivery", outbound_sid)).items()}
+        return {as_text(k): as_text(v) for k, v in self.redis.hgetall(self._delivery(outbound_sid)).items()}
+
+    def _delivery(self, outbound_sid: str) -> str:
+        return self._in(self._shard_of_sid(outbound_sid), "delivery", outbound_sid)
 
     def claim_direct_apology(self, message_sid: str) -> bool:
         """Claim the one apology sent outside the ordered path; False when it was claimed before."""
+        shard = self._shard_of_sid(message_sid)
         return bool(self._claim_direct_apology(
-            keys=[self._key("msg", message_sid), self._key("unanswered")], args=[time.time(), message_sid],
+            keys=[self._in(shard, "msg", message_sid), self._in(shard, "unanswered")], args=[time.time(), message_sid],
         ))
 
     def mark_replied(self, message: StoredMessage) -> bool:
         return bool(self._mark_replied(
-            keys=[self._key("msg", message.inbound.message_sid), self._conv(message.conversation, "replied"),
-                  self._key("unanswered")],
+            keys=[self._msg(message.inbound.message_sid, message.conversation),
+                  self._conv(message.conversation, "replied"), self._of(message.conversation, "unanswered")],
             args=[time.time(), self.limits.ttl_seconds, message.inbound.message_sid],
         ))

@@ -44,7 +44,7 @@ class Records(StoreBase):
         self._record_intake = self.redis.register_script(_RECORD_INTAKE)
 
     def load(self, message_sid: str) -> StoredMessage | None:
-        raw = self.redis.hgetall(self._key("msg", message_sid))
+        raw = self.redis.hgetall(self._msg(message_sid))
         if not raw:
             return None
         data = {as_text(k): as_text(v) for k, v in raw.items()}
@@ -65,7 +65,7 @@ class Records(StoreBase):
 
     def contact(self, message_sid: str) -> tuple[str, str] | None:
         """(sender, recipient) of a stored message, read without parsing the rest of its record."""
-        sender, recipient = self.redis.hmget(self._key("msg", message_sid), "sender", "recipient")
+        sender, recipient = self.redis.hmget(self._msg(message_sid), "sender", "recipient")
         return (as_text(sender), as_text(recipient)) if sender and recipient else None
 
     def sid_at(self, conversation: str, seq: int) -> str | None:
@@ -79,4 +79,4 @@ class Records(StoreBase):
 
     def record_intake(self, message_sid: str, result: str) -> bool:
         """Record intake's result once; False when recorded before or the record is gone (never recreated)."""
-        return bool(self._record_intake(keys=[self._key("msg", message_sid)], args=[result]))
+        return bool(self._record_intake(keys=[self._msg(message_sid)], args=[result]))

@@ -38,7 +38,7 @@ class ReplyWindow(StoreBase):
 
     def mark_undelivered(self, message_sid: str, reason: str) -> bool:
         """Record why the reply did not (fully) go out (opted-out, outside-window, ...); False: no record."""
-        return bool(self._set_delivery_field(keys=[self._key("msg", message_sid)], args=["undelivered", reason]))
+        return bool(self._set_delivery_field(keys=[self._msg(message_sid)], args=["undelivered", reason]))
 
     def mark_outside_window(self, message_sid: str, template_index: int, first_part: int) -> tuple[int, int] | None:
         """The 24-hour window closed for this reply (our clock, or Twilio's 63016): it goes as the template,
@@ -47,13 +47,13 @@ class ReplyWindow(StoreBase):
         The first choice is kept, so every later run sends the same template once; returns the choice
         on record (None: no record).
         """
-        chosen = self._mark_outside_window(keys=[self._key("msg", message_sid)],
+        chosen = self._mark_outside_window(keys=[self._msg(message_sid)],
                                            args=[f"{template_index}:{first_part}"])
         return _template_choice(chosen)
 
     def outside_window(self, message_sid: str) -> tuple[int, int] | None:
         """(template's part index, first part it carries) once the window was found closed, else None."""
-        return _template_choice(self.redis.hget(self._key("msg", message_sid), "outside_window"))
+        return _template_choice(self.redis.hget(self._msg(message_sid), "outside_window"))
 
 
 def _template_choice(value: bytes | str | None) -> tuple[int, int] | None:

@@ -18,7 +18,11 @@ class SqsFaults(StoreBase):
     def sqs_faults(self) -> dict[str, str]:
         """Queue name -> cause, for every SQS configuration fault some worker sees now."""
         prefix = self._key("sqs-fault", "")
-        keys = list(self.redis.scan_iter(match=prefix + "*", count=100))
-        values = self.redis.mget(keys) if keys else []
+        keys = list(self.redis.scan_iter(match=prefix + "*", count=100))  # a cluster's client scans every master
+        # One GET each, not MGET: on a cluster the keys sit in different slots.
+        with self.redis.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.get(key)
+            values = pipe.execute()
         return {as_text(key)[len(prefix):]: as_text(value) for key, value in zip(keys, values, strict=True)
                 if value is not None}

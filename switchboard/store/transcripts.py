@@ -22,5 +22,5 @@ class Transcripts(StoreBase):
 
     def record_transcript(self, message: StoredMessage, index: int, text: str) -> bool:
         """Keep media item `index`'s transcript on the message, once; False if kept before or the record is gone."""
-        return bool(self._record_transcript(keys=[self._key("msg", message.inbound.message_sid)],
+        return bool(self._record_transcript(keys=[self._msg(message.inbound.message_sid, message.conversation)],
                                             args=[f"transcript:{index}", text]))

@@ -20,7 +20,8 @@ from tests.harness import sqs_faults
 from tests.harness.pipeline import Stack, new_user
 from tests.harness.sqs_proxy import Rule, SqsProxy
 
-RECEIVE_DELETE_VISIBILITY = ("ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility",
+# Batched calls too: concurrent acks go as DeleteMessageBatch (tasks/sqs_batching.py).
+RECEIVE_DELETE_VISIBILITY = ("ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility",
                              "ChangeMessageVisibilityBatch")
 USERS = 6
 MESSAGES_PER_USER = 2  # two per user, so an overtaking reply shows as out of order
@@ -75,7 +76,7 @@ SCENARIOS = [
     # SQS never saw these sends, and botocore reads the empty 200 as success: only a check of the
     # answer's MessageId can tell.
     Scenario("empty body on 1/3 of the worker's SendMessage (not sent)",
-             [Injection(sqs_faults.EmptyBody(forward=False), ["SendMessage"], rate=1 / 3)]),
+             [Injection(sqs_faults.EmptyBody(forward=False), ["SendMessage", "SendMessageBatch"], rate=1 / 3)]),
     Scenario("connection reset on 1/4 of every call for 15 s",
              [Injection(sqs_faults.DropConnection(), rate=1 / 4, seconds=15)]),
 ]

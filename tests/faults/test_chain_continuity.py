@@ -17,6 +17,8 @@ from tests.harness.sqs_proxy import SqsProxy
 
 pytestmark = pytest.mark.integration
 
+SENDS = ("SendMessage", "SendMessageBatch")  # concurrent publishes to one queue go as a batch
+
 
 @pytest.fixture
 def proxy(moto: MotoServer | ExternalSqs) -> Iterator[SqsProxy]:
@@ -43,7 +45,7 @@ def test_a_worker_that_cannot_send_to_sqs_owes_each_next_link_and_every_message_
     expected: dict[str, list[str]] = {user: [] for user in users}
     sids: list[str] = []
 
-    with proxy.injecting(THROTTLING, actions=["SendMessage"]):
+    with proxy.injecting(THROTTLING, actions=SENDS):
         for i in range(2):
             for user in users:
                 body = f"message {i} from {user[-4:]}"
@@ -53,7 +55,7 @@ def test_a_worker_that_cannot_send_to_sqs_owes_each_next_link_and_every_message_
                 sids.append(sid)
         # Intake ran for every message, and each could not publish `complete`: all four are owed.
         wait_for(lambda: len(owed(store, sids)) == len(sids), timeout=60, message="every next link owed")
-        throttled = sum(count for (action, _), count in proxy.faulted().items() if action == "SendMessage")
+        throttled = sum(count for (action, _), count in proxy.faulted().items() if action in SENDS)
         assert replies_by_user(stack, users) == {user: [] for user in users}
 
     for user in users:

@@ -42,7 +42,7 @@ def accept_poisoned(stack: Stack, user: str, field: str, value: str) -> tuple[Co
     assert stack.send("this one is broken", user, message_sid=sid)[0] == 200
     store = store_for(stack)
     # The store owns the key layout; the test only spoils one value in it.
-    store.redis.hset(store._key("msg", sid), field, value)
+    store.redis.hset(store._msg(sid), field, value)
     return store, sid
 
 
@@ -63,7 +63,7 @@ def test_a_message_failing_every_delivery_gets_the_apology_then_after_a_redrive_
 
     # The operator repairs the data, then replays the dead letter: now that the cause is fixed, the
     # user gets the real answer as a follow-up to the apology, once.
-    store.redis.hdel(store._key("msg", sid), "intake")
+    store.redis.hdel(store._msg(sid), "intake")
     redriven = switchboard_cli(stack, "dlq", "redrive").strip()
     assert redriven.startswith("redrove 1 message(s)")
     wait_for(lambda: f"[{sid}] intake: chat" in worker.run_output(), timeout=60,

@@ -27,7 +27,7 @@ def test_a_lost_record_is_rebuilt_from_twilio_and_answered_and_one_twilio_lacks_
     assert stack.send("gone for good", lost_user, message_sid=dropped_sid)[0] == 200
     # A Redis failover loses the last writes: both records vanish before any worker runs them.
     for sid in (rebuilt_sid, dropped_sid):
-        store.redis.delete(store._key("msg", sid))
+        store.redis.delete(store._msg(sid))
 
     worker = stack.start_worker(concurrency=4)
 

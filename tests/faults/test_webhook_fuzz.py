@@ -370,6 +370,6 @@ def test_the_fuzzed_app_really_accepts_a_plain_signed_message(webhook: Webhook) 
     assert webhook.hand_over.calls[fields[0][1]] == 1
     client = redis.Redis.from_url(REDIS_URL)
     try:
-        assert client.exists(f"{webhook.app.config['SETTINGS'].redis_key_prefix}msg:{fields[0][1]}")
+        assert client.exists(webhook.app.config["STORE"]._msg(fields[0][1]))
     finally:
         client.close()

@@ -98,4 +98,20 @@ class GarbledBody:
     forward: bool = True
 
 
-Fault = ErrorAnswer | DropConnection | Hang | EmptyBody | GarbledBody
+@dataclass(frozen=True)
+class FailEntry:
+    """Answer a batch call's entry at `index` in `Failed` (SQS never sees it); the call's other entries go on.
+
+    The JSON protocol only (what boto3 and kombu speak); a call without that entry goes through untouched.
+    """
+
+    index: int = 0
+    code: str = "InternalError"
+    sender_fault: bool = False
+    message: str = "We encountered an internal error. Please try again."
+
+    def entry(self, entry_id: str) -> dict[str, object]:
+        return {"Id": entry_id, "SenderFault": self.sender_fault, "Code": self.code, "Message": self.message}
+
+
+Fault = ErrorAnswer | DropConnection | Hang | EmptyBody | GarbledBody | FailEntry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import random
 import socket
 import struct
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.harness.sqs_faults import DropConnection, EmptyBody, ErrorAnswer, Fault, GarbledBody, Hang
+from tests.harness.sqs_faults import DropConnection, EmptyBody, ErrorAnswer, FailEntry, Fault, GarbledBody, Hang
 
 # Never forwarded: they describe one hop, not the request.
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade",
@@ -165,6 +166,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             garbled = b'{"Messages": [{"MessageId": "' if protocol == "json" else b"<ReceiveMessageResponse><Rec"
             self._answer(200, garbled if isinstance(fault, GarbledBody) else b"", {"Content-Type": _content_type(protocol)})
             return
+        if isinstance(fault, FailEntry) and protocol == "json":
+            self._fail_entry(fault, body)
+            return
         if isinstance(fault, Hang):
             assert rule is not None
             rule.switched_off.wait(fault.seconds)
@@ -185,6 +189,27 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             return response.status, response.reason, kept, answer
         finally:
             connection.close()
+
+    def _fail_entry(self, fault: FailEntry, body: bytes) -> None:
+        """Forward the batch without the chosen entry, then answer it in `Failed` beside SQS's own answer."""
+        request = json.loads(body)
+        entries = request.get("Entries") or []
+        if fault.index >= len(entries):
+            status, reason, headers, answer = self._forward(body)
+            self._answer(status, answer, headers, reason)
+            return
+        failed = fault.entry(str(entries.pop(fault.index).get("Id")))
+        if not entries:  # SQS refuses an empty batch: answer for it, as it would have for one failed entry
+            self._answer(200, json.dumps({"Successful": [], "Failed": [failed]}).encode(),
+                         {"Content-Type": _content_type("json")})
+            return
+        status, reason, headers, answer = self._forward(json.dumps(request).encode())
+        if status != 200:
+            self._answer(status, answer, headers, reason)
+            return
+        parsed = json.loads(answer)
+        parsed["Failed"] = [*(parsed.get("Failed") or []), failed]
+        self._answer(status, json.dumps(parsed).encode(), headers, reason)
 
     def _answer(self, status: int, body: bytes, headers: dict[str, str] | list[tuple[str, str]],
                 reason: str | None = None) -> None:

@@ -223,3 +223,19 @@ def test_a_garbled_receive_answer_hides_the_message_until_its_visibility_timeout
     assert "Messages" not in answer
     in_flight = client.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])
     assert in_flight["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "1"
+
+
+def test_a_failed_batch_entry_is_answered_in_failed_and_never_reaches_sqs(
+    proxy: SqsProxy, client: Any, queue_url: str
+) -> None:
+    proxy.inject(sqs_faults.FailEntry(index=1, code="InternalError"), ["SendMessageBatch"])
+
+    answer = client.send_message_batch(QueueUrl=queue_url, Entries=[
+        {"Id": "a", "MessageBody": "one"}, {"Id": "b", "MessageBody": "two"}, {"Id": "c", "MessageBody": "three"}])
+
+    assert sorted(entry["Id"] for entry in answer["Successful"]) == ["a", "c"]
+    assert [(entry["Id"], entry["Code"], entry["SenderFault"]) for entry in answer["Failed"]] == [
+        ("b", "InternalError", False)]
+    received = client.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1)["Messages"]
+    assert sorted(m["Body"] for m in received) == ["one", "three"]
+    assert proxy.faulted() == {("SendMessageBatch", "FailEntry"): 1}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import redis
 
 from localdev.polling import wait_for
 from localdev.standins.openai_api import last_user_text
 from switchboard.clients.sqs_admin import queue_depths, queue_names
 from switchboard.settings import Settings
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 from tests.harness.pipeline import Stack
 
 
@@ -49,7 +49,7 @@ def wait_until_settled(stack: Stack, timeout: float = 30) -> None:
     """
     settings = stack.settings
     sqs, names = sqs_for(settings), queue_names(settings)
-    store = ConversationStore(redis.Redis.from_url(settings.redis_url.get_secret_value()), settings.redis_key_prefix,
+    store = ConversationStore(connect(settings.redis_url.get_secret_value()), settings.redis_key_prefix,
                               HistoryLimits(1, 100, 60))
 
     def settled() -> bool:

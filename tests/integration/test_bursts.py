@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-import redis
 
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 from tests.harness.pipeline import Stack, new_message_sid, new_user
 from tests.integration.observing import prompts_for, wait_until_settled
 
@@ -31,7 +31,7 @@ def test_a_burst_of_three_is_answered_once_and_a_later_message_on_its_own(
     assert user_turns == ["Hi", "my name is Ada", "which documents do I need?"]  # one model call, all three, in order
     assert len([r for r in stack.openai.client.requests() if "Ada" in str(r["messages"])]) == 1
 
-    store = ConversationStore(redis.Redis.from_url(stack.settings.redis_url.get_secret_value()),
+    store = ConversationStore(connect(stack.settings.redis_url.get_secret_value()),
                               stack.settings.redis_key_prefix, HistoryLimits(20, 8000, 60))
     first, second, third = (store.load(sid) for sid in sids)
     assert first is not None and second is not None and third is not None

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-import redis
 
 from localdev.polling import wait_for
 from switchboard.domain.prompt import SUMMARY_PREFIX
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 from tests.harness.pipeline import Stack, new_message_sid, new_user
 from tests.integration.observing import prompts_for
 
@@ -30,7 +30,7 @@ def test_a_conversation_past_its_token_budget_is_summarised_and_the_next_prompt_
         assert stack.send(question, sender, message_sid=first_sid if i == 0 else None)[0] == 200
     assert len(stack.wait_for_replies(sender, len(questions))) == len(questions)
 
-    store = ConversationStore(redis.Redis.from_url(stack.settings.redis_url.get_secret_value()),
+    store = ConversationStore(connect(stack.settings.redis_url.get_secret_value()),
                               stack.settings.redis_key_prefix, HistoryLimits(20, 0, 60))
     stored = store.load(first_sid)
     assert stored is not None

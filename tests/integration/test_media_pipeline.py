@@ -7,11 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from localdev.redis_keys import delete_keys_with_prefix
 from localdev.standins.openai_api import last_user_images
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 from tests.harness.pipeline import Stack, make_stack, new_user
 from tests.harness.standins import RunningStandin
 from tests.integration.observing import wait_until_settled
@@ -51,7 +51,7 @@ def send_media(stack: Stack, user: str, data: bytes, content_type: str, message_
 
 
 def store_of(stack: Stack) -> ConversationStore:
-    return ConversationStore(redis.Redis.from_url(stack.settings.redis_url.get_secret_value()),
+    return ConversationStore(connect(stack.settings.redis_url.get_secret_value()),
                              stack.settings.redis_key_prefix, HistoryLimits(20, 8000, 60))
 
 

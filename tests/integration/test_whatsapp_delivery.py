@@ -12,12 +12,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from localdev.polling import wait_for
 from localdev.processes import free_port
 from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 from tests.harness.pipeline import Stack, make_stack, new_message_sid, new_user
 from tests.harness.standins import RunningStandin
 from tests.integration.observing import send_attempts_to, wait_until_settled
@@ -51,7 +51,7 @@ def stack(whatsapp_stack: Stack, twilio_standin: RunningStandin, openai_standin:
 
 
 def store_of(stack: Stack) -> ConversationStore:
-    return ConversationStore(redis.Redis.from_url(stack.settings.redis_url.get_secret_value()),
+    return ConversationStore(connect(stack.settings.redis_url.get_secret_value()),
                              stack.settings.redis_key_prefix, HistoryLimits(20, 8000, 60))
 
 

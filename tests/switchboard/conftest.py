@@ -13,6 +13,7 @@ from localdev.redis_server import redis_url_for_tests
 from switchboard.domain.inbound import InboundMessage
 from switchboard.settings import Settings, get_settings
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 
 REDIS_URL = redis_url_for_tests()  # SWITCHBOARD_TEST_REDIS_URL: scripts/test's own Redis when none answered
 OUR_NUMBER = "whatsapp:+15550000000"
@@ -21,7 +22,7 @@ USER_NUMBER = "whatsapp:+15551234567"
 
 @pytest.fixture
 def redis_client() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL, socket_timeout=5)
+    client = connect(REDIS_URL, timeout_seconds=5)  # a Redis Cluster's client when the tests run against one
     yield client
     client.close()
 

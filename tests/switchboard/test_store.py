@@ -11,6 +11,7 @@ import redis
 
 from switchboard.domain.inbound import InboundMessage
 from switchboard.store import ConversationStore, HistoryLimits, StoredMessage
+from switchboard.store.shards import shard_of
 
 Make = Callable[..., InboundMessage]
 
@@ -157,14 +158,16 @@ def test_every_key_the_store_writes_expires_except_the_outbox(
     store.count_message_in_window(stored.conversation, 60)
     store.try_relay_lock("me", 5)
 
-    ttls = {key.decode().removeprefix(key_prefix): redis_client.ttl(key)
+    # Names as in the key table: without the prefix, and without the shard's tag ({s12}:) where they have one.
+    shard = f"{{s{shard_of(stored.conversation)}}}:"
+    ttls = {key.decode().removeprefix(key_prefix).removeprefix(shard): redis_client.ttl(key)
             for key in redis_client.scan_iter(match=key_prefix + "*")}
 
     conv = f"conv:{stored.conversation}:"
     assert {name for name in ttls if not name.startswith("rate:")} == {
         f"msg:{stored.inbound.message_sid}", f"claim:{stored.inbound.message_sid}", conv + "seq", conv + "answered",
         conv + "replied", conv + "history", conv + "messages", conv + "last-inbound", "outbox", "relay-lock",
-        "delivery:SM-out"}
+        "delivery:SM-out", f"where:{stored.inbound.message_sid}", "where:SM-out"}
     assert ttls.pop("outbox") == -1
     assert all(ttl > 0 for ttl in ttls.values()), ttls
 

@@ -40,7 +40,7 @@ def answer(store: ConversationStore, make_inbound: Make, letter: str, size: int 
 
 
 def waiting(store: ConversationStore, redis_client: redis.Redis, key_prefix: str, conversation: str) -> list[str]:
-    raw = redis_client.lrange(f"{key_prefix}conv:{conversation}:to-fold", 0, -1)
+    raw = redis_client.lrange(store._conv(conversation, "to-fold"), 0, -1)
     return [json.loads(turn)["content"] for turn in raw]
 
 
@@ -188,7 +188,7 @@ def test_a_reset_during_a_fold_voids_it_and_recreates_nothing(
 
     assert store.end_fold(conversation, batch, "stale") is None
     assert store.summary(conversation) == "" and store.history(conversation) == []
-    assert not redis_client.exists(f"{key_prefix}conv:{conversation}:summary", f"{key_prefix}conv:{conversation}:to-fold")
+    assert not redis_client.exists(store._conv(conversation, "summary"), store._conv(conversation, "to-fold"))
 
 
 def test_the_fold_list_and_summary_expire_with_the_history_and_forget_removes_them(
@@ -199,7 +199,7 @@ def test_the_fold_list_and_summary_expire_with_the_history_and_forget_removes_th
         conversation = answer(store, make_inbound, letter).conversation
     batch = store.begin_fold(conversation, 2)
     assert batch is not None and store.end_fold(conversation, batch, "About a.") == 2
-    keys = [f"{key_prefix}conv:{conversation}:{what}" for what in ("history", "to-fold", "summary")]
+    keys = [store._conv(conversation, what) for what in ("history", "to-fold", "summary")]
 
     assert all(0 < redis_client.ttl(key) <= 600 for key in keys)
     store.forget_conversation(conversation)

@@ -32,10 +32,10 @@ def test_the_first_transcript_of_an_item_is_kept(store: ConversationStore, make_
 def test_a_transcript_never_recreates_an_expired_record(
         store: ConversationStore, make_inbound: Make, redis_client: redis.Redis, key_prefix: str) -> None:
     message = accepted(store, make_inbound(""))
-    redis_client.delete(f"{key_prefix}msg:{message.inbound.message_sid}")
+    redis_client.delete(store._msg(message.inbound.message_sid))
 
     assert not store.record_transcript(message, 0, "too late")
-    assert not redis_client.exists(f"{key_prefix}msg:{message.inbound.message_sid}")
+    assert not redis_client.exists(store._msg(message.inbound.message_sid))
 
 
 def test_a_transcript_goes_with_the_rest_of_the_text_after_the_retention_time(

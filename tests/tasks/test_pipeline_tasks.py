@@ -14,6 +14,8 @@ from celery.exceptions import Ignore, Reject, Retry
 import tasks.pipeline  # noqa: F401  (registers the three tasks)
 from localdev.redis_server import redis_url_for_tests
 from switchboard.clients.twilio_client import ReplySender
+from switchboard.clients.twilio_pacing import SlotUnavailable
+from switchboard.clients.twilio_refusals import RateLimited
 from switchboard.domain.conversation import APOLOGY
 from switchboard.domain.inbound import InboundMessage
 from switchboard.errors import ConfigurationFault, PermanentError, TransientError
@@ -151,6 +153,25 @@ def test_a_configuration_fault_retries_slowly_without_spending_attempts(
     assert retry is not None and retry.sig is not None
     assert float(retry.when) == 10.0  # the backoff cap: a third of the 30 s visibility timeout
     assert retry.sig.kwargs["attempt"] == 3
+    message = store.load(sid)
+    assert message is not None and not message.replied
+
+
+@pytest.mark.parametrize("limit", [
+    RateLimited("Twilio rate limit: HTTP 429 code 63018", 63018, retry_after=4.0),
+    SlotUnavailable("all 50 Twilio request slots stayed taken for 2s"),
+], ids=["twilio-63018", "no-request-slot"])
+def test_a_rate_limit_on_the_last_attempt_waits_it_out_without_spending_the_attempt(
+        settings: Settings, store: ConversationStore, limit: Exception) -> None:
+    sid, conversation = accepted(store)
+    assert run("complete", services(settings, store, FakeCompletions("hi there")), sid, conversation) is None
+    last = task("reply").max_attempts - 1
+
+    retry = run("reply", services(settings, store, replies=FakeReplies({1: limit})), sid, conversation, attempt=last)
+
+    assert retry is not None and retry.sig is not None
+    assert float(retry.when) == (4.0 if isinstance(limit, RateLimited) else 1.0)  # Retry-After, else a second
+    assert retry.sig.kwargs["attempt"] == last  # not given up: a limit is no failure of the message
     message = store.load(sid)
     assert message is not None and not message.replied
 

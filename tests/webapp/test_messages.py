@@ -131,7 +131,7 @@ def test_a_replay_after_the_record_expired_is_still_a_duplicate(app: Flask, hand
     form = twilio_form()
     store = app.config["STORE"]
     assert post_signed(app.test_client(), form).status_code == 200
-    store.redis.delete(store._key("msg", form["MessageSid"]))  # what MESSAGE_TTL_SECONDS does, later
+    store.redis.delete(store._msg(form["MessageSid"]))  # what MESSAGE_TTL_SECONDS does, later
 
     assert post_signed(app.test_client(), form).status_code == 200
     assert hand_over.sids == [form["MessageSid"]]
@@ -145,8 +145,8 @@ def test_the_claim_lives_far_longer_than_the_record(make_app: Callable[..., Flas
 
     post_signed(app.test_client(), form)
 
-    record_ttl = store.redis.ttl(store._key("msg", form["MessageSid"]))
-    claim_ttl = store.redis.ttl(store._key("claim", form["MessageSid"]))
+    record_ttl = store.redis.ttl(store._msg(form["MessageSid"]))
+    claim_ttl = store.redis.ttl(store._claim(form["MessageSid"]))
     assert 5 * 24 * 3600 - 60 < record_ttl <= 5 * 24 * 3600
     assert 90 * 24 * 3600 - 60 < claim_ttl <= 90 * 24 * 3600
 
@@ -166,12 +166,15 @@ def test_a_webhook_whose_redis_answer_was_lost_is_handed_over_when_twilio_retrie
     assert post_signed(client, twilio_form()).status_code == 200  # the script is loaded; connections open
     form = twilio_form()
 
+    # The SID placed in the sid index first (its own step), so the answer lost is the accept script's.
+    message = InboundMessage.from_twilio_form(form, conversation_key=app.config["SETTINGS"].conversation_key())
+    app.config["STORE"]._place(form["MessageSid"], message.conversation_id, 60)
     redis_proxy.swallow.set()  # Redis runs the script; its answer never arrives
     assert post_signed(client, form).status_code == 503
     redis_proxy.swallow.clear()
     direct = redis.Redis.from_url(redis_url_for_tests())
     store = app.config["STORE"]
-    assert direct.exists(store._key("msg", form["MessageSid"]))  # it was stored nonetheless
+    assert direct.exists(store._msg(form["MessageSid"]))  # it was stored nonetheless
     assert form["MessageSid"] not in hand_over.sids
 
     assert post_signed(client, form).status_code == 200  # the retry finds the claim

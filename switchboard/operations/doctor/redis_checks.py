@@ -5,13 +5,14 @@ from __future__ import annotations
 import redis
 
 from switchboard.operations.doctor.results import CheckResult, fail, ok, unknown
+from switchboard.store.connection import RedisClient
 
 PERSISTENCE = "redis persistence"
 EVICTION = "redis eviction"
 
 
-def check_redis(client: redis.Redis, where: str) -> list[CheckResult]:
-    """`where`: the Redis to name in the rows (host:port/db, never the password)."""
+def check_redis(client: RedisClient, where: str) -> list[CheckResult]:
+    """`where`: the Redis to name in the rows (host:port/db, never the password); a cluster answers for one node."""
     try:
         config = {name: _config(client, name) for name in ("appendonly", "appendfsync", "save", "maxmemory",
                                                            "maxmemory-policy")}
@@ -48,7 +49,7 @@ def eviction_result(config: dict[str, str], where: str) -> CheckResult:
                 "`redis-cli CONFIG SET maxmemory-policy noeviction` (ElastiCache: in the parameter group)")
 
 
-def _config(client: redis.Redis, name: str) -> str:
+def _config(client: RedisClient, name: str) -> str:
     # One name per call: CONFIG GET with several names needs Redis 7.
     value = client.config_get(name).get(name, "")
     return value.decode() if isinstance(value, bytes) else str(value)

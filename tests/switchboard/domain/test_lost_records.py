@@ -58,7 +58,7 @@ def test_a_lost_record_is_rebuilt_from_twilios_copy_with_a_ttl(
     assert (message.inbound.sender, message.inbound.recipient, message.inbound.body) == (USER, BOT, "are you there?")
     assert message.inbound.user_id == USER.removeprefix("whatsapp:+")  # the webhook's WaId: same conversation
     assert message.seq >= 1 and message.answer is None
-    assert 0 < store.redis.ttl(store._key("msg", sid)) <= store.limits.message_ttl_seconds  # MESSAGE_TTL_SECONDS, not the history TTL
+    assert 0 < store.redis.ttl(store._msg(sid)) <= store.limits.message_ttl_seconds  # MESSAGE_TTL_SECONDS, not the history TTL
     assert store.unanswered()[0] == 1
 
 
@@ -105,7 +105,7 @@ def expired(store: ConversationStore, make_inbound: Callable[..., InboundMessage
     message = make_inbound("hi")
     store.accept(message)
     loaded = store.load(message.message_sid)
-    store.redis.delete(store._key("msg", message.message_sid))
+    store.redis.delete(store._msg(message.message_sid))
     yield message.message_sid, loaded
 
 
@@ -120,6 +120,6 @@ def test_no_write_to_an_expired_record_recreates_it(
     assert store.claim_direct_apology(sid) is False
     assert store.mark_replied(loaded) is False  # type: ignore[arg-type]
 
-    assert not store.redis.exists(store._key("msg", sid))
-    assert not store.redis.exists(store._key("delivery", "SM-out"))
+    assert not store.redis.exists(store._msg(sid))
+    assert not store.redis.exists(store._delivery("SM-out"))
     assert store.history(loaded.conversation) == []  # type: ignore[attr-defined]

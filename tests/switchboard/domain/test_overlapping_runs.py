@@ -173,10 +173,10 @@ def test_the_log_lookup_skips_an_identical_reply_recorded_for_an_earlier_message
 # A run that claims the reply's first part, then dies before sending it (no release, no renewal).
 CRASHING_RUN = """
 import os, sys
-import redis
 from switchboard.store import ConversationStore, HistoryLimits
+from switchboard.store.connection import connect
 url, prefix, sid = sys.argv[1:4]
-store = ConversationStore(redis.Redis.from_url(url), prefix, HistoryLimits(20, 8000, 3600))
+store = ConversationStore(connect(url), prefix, HistoryLimits(20, 8000, 3600))
 lease = store.lease(sid, "reply", seconds=1.0)
 token = lease.__enter__()
 assert token is not None and store.claim_part(store.load(sid), 0, token).outcome == "claimed"

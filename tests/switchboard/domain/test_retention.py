@@ -61,5 +61,5 @@ def test_without_a_retention_setting_no_text_index_is_kept(
 ) -> None:
     through(store, make_inbound("hello", received_at=time.time() - 86_400))
 
-    assert not redis_client.exists(key_prefix + "texts")
+    assert not redis_client.exists(store._of(make_inbound().conversation_id, "texts"))
     assert store.history(make_inbound().conversation_id)[0]["content"] == "hello"

@@ -102,7 +102,7 @@ class OvertakenCompletions:
         self.store, self.conversation = store, conversation
 
     def complete(self, messages: Sequence[dict[str, Any]]) -> str:
-        self.store.redis.delete(f"{self.store.prefix}lease:{self.conversation}:summary")  # lapsed: the run stalled
+        self.store.redis.delete(self.store._of(self.conversation, "lease", self.conversation, "summary"))  # lapsed: the run stalled
         fold_history(self.store, FakeCompletions("From the second run."), self.conversation, 100)  # type: ignore[arg-type]
         return "From the stalled run."
 
