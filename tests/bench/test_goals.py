@@ -83,3 +83,15 @@ def test_the_earlier_goals_are_kept() -> None:
     assert got["E1"] is True  # queue acks far from 15 s
     assert got["E2a"] is True  # 400/700 against 500/800
     assert got["E3"] is True  # 18 of 20 replies/s
+
+
+def test_direct_modes_reorders_are_reported_but_not_judged_queue_modes_are() -> None:
+    runs = good_runs()
+    runs["direct-3s-burst"] = run("1", app="direct", replies=120, out_of_order=4)
+
+    r = results(runs)
+    goal = next(g for g in compare(r["runs"], r["ceiling"], r["bare_hops"], r["idle"])["goals"] if g["id"] == "13.7")
+    assert goal["met"] is True and "direct-3s-burst 4" in goal["numbers"]
+
+    runs["queue-3s-burst"] = run("1", replies=120, out_of_order=1)
+    assert verdicts(runs)["13.7"] is False

@@ -8,6 +8,7 @@ Prints one "<kind> stand-in listening on https://…" line per stand-in once it 
 from __future__ import annotations
 
 import argparse
+import ssl
 import threading
 
 from werkzeug.serving import make_server
@@ -28,7 +29,13 @@ def main() -> None:
     threads = []
     for kind, (app, port) in apps.items():
         # threaded: a stalled completion (the test's injected latency) must not hold up the next request.
-        server = make_server(args.host, port, app, threaded=True, ssl_context=(args.cert, args.key))
+        server = make_server(args.host, port, app, threaded=True)
+        # TLS handshakes in each request's thread, not in accept(): werkzeug's own ssl_context handshakes in
+        # the accepting thread, so one client cut off mid-handshake (the cut host) stalled every later one.
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+        server.ssl_context = context  # what werkzeug reads for wsgi.url_scheme
         threads.append(threading.Thread(target=server.serve_forever, name=f"{kind}-standin"))
         threads[-1].start()
         print(f"{kind} stand-in listening on https://{args.host}:{port}", flush=True)
