@@ -6,8 +6,12 @@ What each call does with a failed answer (kinds from tasks/sqs_answers.py):
   cached queue URL dropped so it is looked up again, and a fault reported until the queue answers.
 - GetQueueUrl/ListQueues: kombu never creates a queue (it would lack its dead-letter redrive); a
   missing queue is a configuration fault. A failed look-up while declaring is reported, not raised.
-- DeleteMessage (ack): a throttled delete is retried once (boto's standard retries); any failure is
-  reported and the delivery released; SQS redelivers the message, which our idempotent steps absorb.
+- DeleteMessage (ack): the delivery is released at once and the delete runs on a small pool of its
+  own (ACK_THREADS). Celery acks on the worker's event loop, one message at a time: a delete made
+  there held every receive and dispatch behind it, and deletes never met to go as one batch. A
+  throttled delete is retried once (boto's standard retries); any failure is reported; SQS then
+  redelivers the message after its visibility timeout, which our idempotent steps absorb (as after a
+  worker that dies between its task and its ack).
 - GetQueueAttributes, ChangeMessageVisibility: reported; kombu's safe default (leave the message) holds.
 - SendMessage: raises `SqsAnswerError`, also for a 200 without a MessageId (SQS may never have seen
   it; tasks/sqs_batch_actions.py checks every send's answer, alone or in a batch); to kombu it is a
@@ -32,7 +36,10 @@ ETA, or running), not only the running ones, so a prefetched message does not ex
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from typing import Any
 
 from amqp.protocol import queue_declare_ok_t
@@ -48,9 +55,28 @@ from tasks.sqs_batch_actions import CALL_ERRORS, CHANGE_VISIBILITY, DELETE, SEND
 from tasks.sqs_batching import process_batchers
 from tasks.sqs_faults import Backoff, FaultReporter, process_faults
 
-__all__ = ["CALL_ERRORS", "Channel", "Transport"]
+__all__ = ["CALL_ERRORS", "Channel", "Transport", "wait_for_deletes"]
 
 log = logging.getLogger(__name__)
+
+# Deletes in flight at once, process-wide; more than one lets them meet and go as a batch. A delete
+# is bounded by the client's timeouts, so a hung SQS holds these threads, never the event loop.
+ACK_THREADS = 16
+_deletes = ThreadPoolExecutor(max_workers=ACK_THREADS, thread_name_prefix="sqs-delete")
+_pending: set[Future[None]] = set()
+_pending_lock = threading.Lock()
+
+
+def wait_for_deletes(timeout: float | None = None) -> bool:
+    """Wait until every delete handed off so far has been answered; False if some were still out at `timeout`."""
+    with _pending_lock:
+        pending = list(_pending)
+    return not wait_for_futures(pending, timeout=timeout).not_done
+
+
+def _forget(future: Future[None]) -> None:
+    with _pending_lock:
+        _pending.discard(future)
 
 
 class Channel(SQS.Channel):
@@ -154,16 +180,24 @@ class Channel(SQS.Channel):
             super().basic_ack(delivery_tag, multiple)
             return
         queue = self.canonical_queue_name(info["routing_key"]) if "routing_key" in info else None
+        future = _deletes.submit(self._delete_acked, self.sqs(queue=queue), queue_url, handle, queue)
+        with _pending_lock:
+            _pending.add(future)
+        future.add_done_callback(_forget)
+        # Released now, whatever the delete's outcome: its task is done, and a delete that fails only
+        # means a redelivery that the idempotent steps absorb.
+        virtual.Channel.basic_ack(self, delivery_tag, multiple)
+
+    def _delete_acked(self, client: Any, queue_url: str, handle: str, queue: str | None) -> None:
+        """On the delete pool: one ack's DeleteMessage, or its entry in a DeleteMessageBatch; never raises."""
         try:
-            # A throttled delete is retried once by boto ("standard" retries, client-config); a
-            # delete that meets another in flight to its queue goes in a DeleteMessageBatch.
-            process_batchers().submit(DELETE, self.sqs(queue=queue), queue_url, {"ReceiptHandle": handle}, queue)
+            process_batchers().submit(DELETE, client, queue_url, {"ReceiptHandle": handle}, queue)
         except CALL_ERRORS as exc:
             # Not deleted (or the answer was lost): SQS hands the message out again after its
             # visibility timeout, and every step is idempotent.
             self.faults.failed(exc, DELETE.name, queue)
-        # Released in every case, or its prefetch slot is held for ever and polling stops.
-        virtual.Channel.basic_ack(self, delivery_tag, multiple)
+        except Exception:  # noqa: BLE001 - nothing waits for this thread: log what no one foresaw
+            log.exception("deleting an acknowledged message from %s failed", queue)
 
     def _delete_rejected_message(self, delivery_tag: Any) -> None:
         try:

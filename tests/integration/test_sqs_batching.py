@@ -20,7 +20,7 @@ from tasks.sqs_answers import AnswerKind, SqsAnswerError
 from tasks.sqs_batch_actions import DELETE, SEND, Action
 from tasks.sqs_batching import process_batchers
 from tasks.sqs_faults import FaultReporter
-from tasks.sqs_transport import Channel
+from tasks.sqs_transport import Channel, wait_for_deletes
 from tests.harness import sqs_faults
 from tests.harness.sqs_proxy import SqsProxy
 
@@ -183,6 +183,7 @@ def test_concurrent_acks_go_as_delete_message_batch_and_every_message_is_deleted
         for n, message in enumerate(held[1:], start=1):
             acks.start(n, message.ack, lambda n=n: queue.waiting(DELETE, channel) == n)
     acks.join()
+    assert wait_for_deletes(timeout=30)  # acks hand their deletes to the delete pool
 
     assert acks.errors == {}
     assert (queue.calls("DeleteMessage"), queue.calls("DeleteMessageBatch")) == (1, 1)
@@ -220,6 +221,7 @@ def test_an_ack_whose_batch_entry_failed_is_reported_and_its_message_comes_back(
         for n, message in enumerate(held[1:], start=1):
             acks.start(n, message.ack, lambda n=n: queue.waiting(DELETE, channel) == n)
     acks.join()
+    assert wait_for_deletes(timeout=30)  # acks hand their deletes to the delete pool
 
     assert acks.errors == {}  # an ack never raises
     assert faults.seen == [("DeleteMessage", queue.prefix + "work.fifo", "InternalError")]

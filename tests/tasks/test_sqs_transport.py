@@ -21,7 +21,7 @@ from localdev.redis_server import redis_url_for_tests
 from switchboard.store import ConversationStore, HistoryLimits
 from tasks.sqs_answers import AnswerKind, QueueMissing, SqsAnswerError, answer_kind
 from tasks.sqs_faults import Backoff, FaultReporter
-from tasks.sqs_transport import Channel
+from tasks.sqs_transport import Channel, wait_for_deletes
 from tests.harness import sqs_faults
 from tests.harness.sqs_proxy import SqsProxy
 
@@ -241,6 +241,7 @@ def test_an_ack_whose_delete_fails_never_raises_and_releases_the_delivery(
     worker.mark()
     with worker.proxy.injecting(fault, ["DeleteMessage"]):
         message.ack()
+        assert wait_for_deletes(timeout=30)  # the delete runs on its own pool (tasks/sqs_transport.py)
 
     assert worker.calls("DeleteMessage", type(fault).__name__) == attempts
     qos = worker.channel.qos  # released: its prefetch slot is free again
