@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
+from localdev.redis_keys import delete_keys_with_prefix
 from switchboard.cli import main
 from switchboard.domain.inbound import InboundMessage
 from switchboard.services import build_store
@@ -19,9 +21,22 @@ def inbound(body: str) -> InboundMessage:
                           user_id="whatsapp:+15551234567", received_at=1_764_000_000.0)
 
 
+@pytest.fixture
+def own_prefix(pipeline_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A key prefix of this test's own: the command moves everything under the prefix, and the session's
+    prefix also holds other tests' deployments (`sbtest-…:<stack>:`), running in the same process."""
+    prefix = f"{pipeline_env['REDIS_KEY_PREFIX']}migrate-{uuid.uuid4().hex[:6]}:"
+    monkeypatch.setenv("REDIS_KEY_PREFIX", prefix)
+    get_settings.cache_clear()
+    yield prefix
+    delete_keys_with_prefix(pipeline_env["REDIS_URL"], prefix)
+    get_settings.cache_clear()
+
+
 def test_it_counts_first_then_moves_and_names_the_catchup_to_run(
-        pipeline_env: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
+        own_prefix: str, capsys: pytest.CaptureFixture[str]) -> None:
     store = build_store(get_settings())
+    assert store.prefix == own_prefix
     prefix = store.prefix
     write_old_layout(store.redis, prefix, inbound("hello"), inbound("never queued"), "SM-expired")
 
