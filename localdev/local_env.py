@@ -26,10 +26,11 @@ def read_dotenv(path: Path) -> dict[str, str]:
 
 
 def local_secrets(path: Path = SECRETS_FILE) -> dict[str, str]:
-    """A random auth token (Twilio's shape) and conversation-id key for this checkout, made on first use."""
+    """A random auth token (Twilio's shape), conversation-id key and operator signing secret for this checkout, made on first use."""
     values = read_dotenv(path)
     makers: dict[str, Callable[[], str]] = {
-        "TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16), "CONVERSATION_ID_SECRET": lambda: secrets.token_hex(32)}
+        "TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16), "CONVERSATION_ID_SECRET": lambda: secrets.token_hex(32),
+        "OPERATOR_SIGNING_SECRET": lambda: secrets.token_hex(32)}
     missing = {name: make() for name, make in makers.items() if name not in values}
     if missing:
         values.update(missing)

@@ -43,10 +43,15 @@ DEFAULTS = {
     "TWILIO_NUMBERS": "whatsapp:+14155238886",
     "WORKER_CONCURRENCY": "8",
     "WEB_CONCURRENCY": "2",
+    # A sample bot for a registration season (issue 14): facts to answer from, a status tool served by
+    # localdev/sample_api.py, and hand-off notices to the same API. Set your own paths to replace them.
+    "KNOWLEDGE_PATH": str(ROOT / "localdev" / "sample" / "knowledge"),
+    "KNOWLEDGE_CONTACT": "the registration office, +1 555 0100",
+    "TOOLS_FILE": str(ROOT / "localdev" / "sample" / "tools.yaml"),
 }
 # The local run's fixed ports and the variable that moves each (read here only, never by Settings).
 PORTS = {"LOCAL_SQS_PORT": "4566", "LOCAL_TWILIO_PORT": "8901", "LOCAL_OPENAI_PORT": "8902", "PORT": "8000",
-         "FLOWER_PORT": "5555", "LOCAL_DEVPHONE_PORT": "8904"}
+         "FLOWER_PORT": "5555", "LOCAL_DEVPHONE_PORT": "8904", "LOCAL_SAMPLE_API_PORT": "8905"}
 
 
 class StartFailed(RuntimeError):
@@ -94,6 +99,13 @@ class LocalStack:
             base_url = self._serve("openai", "OpenAI stand-in", [
                 sys.executable, "-m", "localdev.standins", "openai", "--offline"], "LOCAL_OPENAI_PORT")
             self.env.update(OPENAI_API_KEY="offline", OPENAI_BASE_URL=f"{base_url}/v1")
+        # The sample operator API the sample tools call (and hand-off notices go to), unless you set your own.
+        if "SAMPLE_API_URL" in self.env:
+            self._ready("sample API", f"{self.env['SAMPLE_API_URL']} (SAMPLE_API_URL)")
+        else:
+            self.env["SAMPLE_API_URL"] = self._serve(
+                "sample-api", "sample API", [sys.executable, "-m", "localdev.sample_api"], "LOCAL_SAMPLE_API_PORT")
+        self.env.setdefault("HANDOFF_WEBHOOK_URL", f"{self.env['SAMPLE_API_URL']}/handoffs")
         subprocess.run([str(BIN / "switchboard"), "queues", "init"], cwd=ROOT, env=self.env, check=True,
                        stdout=subprocess.DEVNULL)
         self._start_procfile()

@@ -124,3 +124,22 @@ HISTORY_FOLDS = Counter(
     "switchboard_history_folds", "Folds of the turns that overflowed a history into its running summary, by "
     "outcome (folded; discarded: another run, a /reset or a forget ended it first; dropped: the summary could "
     "not be made, so the old summary was kept and the turns dropped)", ["outcome"])
+
+# --- hand-off to a person (issue 14: switchboard/domain/handoff.py) ----------------------------------------
+# switchboard_paused_conversations (a gauge) is read at scrape time: switchboard/operations/handoff_metrics.py.
+HANDOFFS = Counter(
+    "switchboard_handoffs", "Conversations paused for a person, by source (command: the user asked; tool: the "
+    "model called hand_off_to_person)", ["source"])
+HANDOFF_NOTICES = Counter(
+    "switchboard_handoff_notices", "Notices of a hand-off POSTed to HANDOFF_WEBHOOK_URL, by outcome (sent; "
+    "refused: a 4xx, not retried, the inbox still shows the pause; failed: a timeout or 5xx, retried)",
+    ["outcome"])
+KEPT_FOR_OPERATOR = Counter(
+    "switchboard_kept_for_operator", "Messages of paused conversations kept for the operator instead of being "
+    "answered by the model")
+
+# --- tools (issue 14: switchboard/tools/loop.py) -----------------------------------------------------------
+TOOL_CALLS = Counter(
+    "switchboard_tool_calls", "Tool calls the model asked for, by tool (a declared or built-in name, else unknown) "
+    "and outcome (answered: the tool's answer, a 4xx included, went to the model; refused: arguments outside "
+    "the tool's schema; transient: a timeout, 429 or 5xx, the step retries)", ["tool", "outcome"])

@@ -9,6 +9,7 @@ import logging
 
 from switchboard.domain.answering import AnswerOptions
 from switchboard.domain.conversation import RateLimit, deliver_reply, produce_answer, run_intake
+from switchboard.domain.handoff import is_kept_for_operator
 from tasks.celery import app
 from tasks.pipeline_task import PipelineTask
 from tasks.summaries import fold_if_due
@@ -27,14 +28,20 @@ def intake(self: PipelineTask, message_sid: str, conversation: str, attempt: int
 
 
 @app.task(bind=True, base=PipelineTask, name="switchboard.complete", max_attempts=5)  # type: ignore[untyped-decorator]
-def complete(self: PipelineTask, message_sid: str, conversation: str, attempt: int = 0) -> None:
-    """Answer the message, after every earlier message of the conversation is answered."""
+def complete(self: PipelineTask, message_sid: str, conversation: str, attempt: int = 0) -> str | None:
+    """Answer the message, after every earlier message of the conversation is answered.
+
+    Returns "paused" for a message kept for a person (issue 14), so Flower's task result shows it.
+    """
     with self.step(message_sid, conversation, attempt) as services:
         settings = services.settings
-        options = AnswerOptions.from_settings(settings, last_attempt=attempt + 1 >= self.max_attempts)
+        options = AnswerOptions.from_settings(settings, last_attempt=attempt + 1 >= self.max_attempts,
+                                              notifier=services.handoff.notifier)
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
-                       options=options, media=services.media, replies=services.replies)
+                       options=options, media=services.media, replies=services.replies, bots=services.bots)
         fold_if_due(services, conversation)  # history past its budget: summarised in the background (issue 11)
+        return "paused" if is_kept_for_operator(services.store, message_sid) else None
+    return None  # the step turned a failure into a retry or a give-up
 
 
 @app.task(bind=True, base=PipelineTask, name="switchboard.reply", max_attempts=6,  # type: ignore[untyped-decorator]

@@ -10,6 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from switchboard.clients.sqs_admin import queue_names, sqs_client
 from switchboard.logs import configure_logging
+from switchboard.operations.handoff_metrics import PausedConversationsCollector
 from switchboard.operations.health import QueueWatch
 from switchboard.operations.queue_metrics import BacklogCollector, QueueDepthCollector
 from switchboard.services import build_store
@@ -56,4 +57,5 @@ def scrape_time_gauges(store: ConversationStore, watch: QueueWatch) -> Collector
     registry = CollectorRegistry()
     registry.register(QueueDepthCollector(watch))
     registry.register(BacklogCollector(store))
+    registry.register(PausedConversationsCollector(store))  # hand-off to a person (issue 14)
     return registry

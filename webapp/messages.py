@@ -10,11 +10,12 @@ from flask import Blueprint, Response, abort, current_app, g, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from switchboard.domain.acceptance import Outcome, StoreUnavailable, accept
-from switchboard.domain.direct import process_now
 from switchboard.domain.inbound import InboundMessage, MalformedMessage
 from switchboard.logs import correlated
 from switchboard.metrics import WEBHOOK_LATENCY, WEBHOOK_REQUESTS
+from switchboard.services import get_services
 from tasks.publishing import Publisher
+from webapp.direct import process_now
 from webapp.signature import require_twilio_signature
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ def _publisher() -> Publisher:
     return Publisher(current_app.config["SETTINGS"].publish_timeout_seconds)
 
 
+def _process_now(message_sid: str, conversation: str) -> bool:
+    return process_now(get_services(), message_sid, conversation)
+
+
 @bp.post("/twilio/messages")
 @require_twilio_signature
 def inbound_message() -> Response:
@@ -54,7 +59,7 @@ def inbound_message() -> Response:
         abort(403, description="message is for another Twilio account")
     with correlated(message.message_sid):
         hand_over = current_app.config.get("HAND_OVER") or (
-            _publisher().publish if settings.processing_mode == "queue" else process_now
+            _publisher().publish if settings.processing_mode == "queue" else _process_now
         )
         try:
             outcome = accept(current_app.config["STORE"], message, hand_over)

@@ -82,6 +82,12 @@ class StandinClient:
         """Twilio: requests past `limit` in flight (all endpoints) are refused with 429 / 20429 (None: no limit)."""
         self._post("load", {"concurrency_limit": limit})
 
+    def next_tool_calls(self, calls: list[dict[str, Any]]) -> None:
+        """OpenAI: the next completion asks for exactly these tool calls ({"name", "arguments"} each)."""
+        response = self._session.post(f"{self.base_url}/_standin/openai/next-tool-calls", json=calls,
+                                      timeout=self.timeout)
+        response.raise_for_status()
+
     def set_reply(self, text: str, times: int = 1) -> None:
         """OpenAI: the next `times` completions answer `text`."""
         self.add_fault(reply=text, times=times)

@@ -13,7 +13,10 @@ from werkzeug.exceptions import HTTPException
 from localdev.standins.control import add_control_routes
 from localdev.standins.faults import Fault, FaultQueue
 from localdev.standins.openai_audio import MAX_FILE_BYTES, format_refusal, transcript_of
+from localdev.standins.openai_embeddings import add_embedding_routes
+from localdev.standins.openai_grounding import grounded_answer
 from localdev.standins.openai_models import add_model_routes
+from localdev.standins.openai_tools import ToolTurns, add_tool_routes, tool_call_completion
 
 OFFLINE_PREFIX = "(offline mode: no OPENAI_API_KEY is set, so this is a canned answer) You said: "
 
@@ -156,6 +159,8 @@ def _answer(fault: Fault | None, offline: bool, messages: list[dict[str, Any]]) 
         return fault.reply
     if fault is not None and fault.reply_length is not None:
         return long_answer(fault.reply_length)
+    if fault is None and (grounded := grounded_answer(messages, last_user_text(messages))) is not None:
+        return grounded  # a <knowledge> block in the system prompt: answered from it (openai_grounding.py)
     said = user_said(messages)
     return OFFLINE_PREFIX + said if offline else f"echo: {said}"
 
@@ -170,6 +175,7 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
     transcribed: list[dict[str, Any]] = []  # model, filename, content_type, size of each upload
     flags: dict[str, str] = {}  # lowercase phrase -> the moderation category it is flagged in
     refusals: list[str] = []  # the next completions refuse with these texts, one each
+    tool_turns = ToolTurns()  # function calling (issue 14, openai_tools.py)
 
     def reset() -> None:
         faults.clear()
@@ -221,10 +227,14 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
             return openai_error(400, "The stand-in does not stream; call without stream=True.", "stream")
         with lock:
             refusal = refusals.pop(0) if refusals and fault is None else None
+        # Tool calls to make, or a text answer from tool results (issue 14); None: answer as without tools.
+        turn = tool_turns.reply(body, messages) if refusal is None and fault is None else None
         if refusal is not None:
             answer = refused_completion(body["model"], refusal, messages)
+        elif isinstance(turn, list):
+            answer = tool_call_completion(body["model"], turn, messages)
         else:
-            answer = chat_completion(body["model"], _answer(fault, offline, messages), messages)
+            answer = chat_completion(body["model"], turn or _answer(fault, offline, messages), messages)
         response = jsonify(answer)
         response.headers["x-request-id"] = f"req_{uuid.uuid4().hex}"
         return response, 200
@@ -315,6 +325,8 @@ def create_openai_standin(offline: bool = False, api_key: str | None = None) -> 
                                 "transcriptions": read_transcriptions},
                        endpoints=("create", "moderate", "transcribe"))
     add_model_routes(app, api_key)  # GET /v1/models/{model}, for `switchboard doctor` (issue 12)
+    add_embedding_routes(app, api_key)  # POST /v1/embeddings, for KNOWLEDGE_EMBEDDING_MODEL (issue 14)
+    add_tool_routes(app, tool_turns)  # POST /_standin/openai/next-tool-calls (issue 14)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:

@@ -6,11 +6,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from switchboard.cli import catchup, dlq, doctor, forget, migrate_keys, queues, status
+from switchboard.cli import catchup, dlq, doctor, eval, forget, handoff, knowledge, migrate_keys, queues, status
 from switchboard.settings import ConfigError
 
 # Each module adds its subcommands to the parser; the order here is the order `--help` lists them.
-COMMAND_GROUPS = (queues, status, doctor, dlq, catchup, forget, migrate_keys)
+COMMAND_GROUPS = (queues, status, doctor, dlq, catchup, forget, migrate_keys, handoff, knowledge, eval)
 
 
 def build_parser() -> argparse.ArgumentParser:

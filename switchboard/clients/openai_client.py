@@ -8,10 +8,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletionMessageFunctionToolCall
 
 from switchboard.errors import ConfigurationFault, PermanentError, TransientError
 from switchboard.metrics import OPENAI_CREDENTIALS_ERRORS
 from switchboard.settings import Settings
+from switchboard.tools.assistant_turn import AssistantTurn, ToolCall
 
 log = logging.getLogger(__name__)
 
@@ -30,23 +32,38 @@ class CompletionClient:
 
     def complete(self, messages: Sequence[Mapping[str, Any]]) -> str:
         """`messages` in OpenAI's chat format; a user turn's content may be a list of text and image_url parts."""
+        # A refusal or an empty answer is the model's considered reply to this prompt: asking again
+        # would pay for the same outcome, so it is permanent (the user gets the apology at once).
+        return self.complete_turn(messages, tools=()).content or ""
+
+    def complete_turn(self, messages: Sequence[Mapping[str, Any]], tools: Sequence[Mapping[str, Any]],
+                      tool_choice: str | None = None) -> AssistantTurn:
+        """One turn of function calling (issue 14): the model's text, or the tool calls it asks for.
+
+        Arguments stay as the model wrote them (a JSON string, maybe bad JSON: the loop tells the model so).
+        """
+        # OpenAI refuses an empty `tools` list, and a tool_choice without tools.
+        options: dict[str, Any] = {"tools": [dict(t) for t in tools]} if tools else {}
+        if tools and tool_choice is not None:
+            options["tool_choice"] = tool_choice
         with _converted("OpenAI"):
             response = self.sdk.chat.completions.create(
                 model=self.model,
                 messages=[dict(m) for m in messages],  # type: ignore[misc]  # our dicts are the SDK's TypedDicts
                 max_completion_tokens=self.max_output_tokens,
+                **options,
             )
-        # A refusal or an empty answer is the model's considered reply to this prompt: asking again
-        # would pay for the same outcome, so it is permanent (the user gets the apology at once).
         if not response.choices:
             raise PermanentError("OpenAI returned no choices")
         message = response.choices[0].message
         if message.refusal:
             raise PermanentError("OpenAI refused to answer")
-        content = message.content or ""
-        if not content.strip():
+        calls = tuple(ToolCall(call.id, call.function.name, call.function.arguments or "")
+                      for call in message.tool_calls or ()
+                      if isinstance(call, ChatCompletionMessageFunctionToolCall))  # we offer no custom tools
+        if not calls and not (message.content or "").strip():
             raise PermanentError("OpenAI returned an empty answer")
-        return content.strip()
+        return AssistantTurn(message.content.strip() if message.content else None, calls)
 
 
 class ModerationClient:

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 from switchboard.clients.openai_client import CompletionClient
 from switchboard.clients.twilio_client import ReplySender
+from switchboard.domain.bots import Bot, Bots, plain_bot
 from switchboard.domain.bursts import BurstPolicy, settle_burst
+from switchboard.domain.handoff import HandoffPolicy, OperatorNotifier, answer_while_handed_off
 from switchboard.domain.media import MediaContent, MediaReader, read_media
 from switchboard.domain.message_context import describe, quoted_text
-from switchboard.domain.prompt import build_prompt
+from switchboard.domain.model_answer import model_answer
 from switchboard.domain.turns import load, wait_for_turn
 from switchboard.domain.user_commands import Command, canned_answer, classify
 from switchboard.domain.user_turn import UserTurn
@@ -19,6 +21,7 @@ from switchboard.errors import NotYourTurn
 from switchboard.metrics import GAVE_UP
 from switchboard.settings import Settings
 from switchboard.store import ConversationStore, StoredMessage
+from switchboard.tools import Identity, RedisToolLedger
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,13 @@ class AnswerOptions:
     history_max_tokens: int = 3000
     # The step's last attempt: media that cannot be fetched become a note in the prompt, not a retry.
     last_attempt: bool = False
+    # Hand-off to a person (issue 14): HANDOFF_PAUSE_SECONDS and the operator's webhook (the process's own).
+    handoff: HandoffPolicy = field(default_factory=HandoffPolicy)
+    tools_max_rounds: int = 3  # TOOLS_MAX_ROUNDS (issue 14)
 
     @classmethod
-    def from_settings(cls, settings: Settings, last_attempt: bool = False) -> AnswerOptions:
+    def from_settings(cls, settings: Settings, last_attempt: bool = False,
+                      notifier: OperatorNotifier | None = None) -> AnswerOptions:
         return cls(
             order_wait_max_seconds=settings.order_wait_max_seconds,
             burst=BurstPolicy(settings.burst_window_seconds, settings.burst_max_messages),
@@ -47,19 +54,23 @@ class AnswerOptions:
             echo_transcript=settings.voice_echo_transcript,
             history_max_tokens=settings.history_max_tokens,
             last_attempt=last_attempt,
+            handoff=HandoffPolicy(settings.handoff_pause_seconds, notifier),
+            tools_max_rounds=settings.tools_max_rounds,
         )
 
 
 def produce_answer(
     store: ConversationStore, completions: CompletionClient, system_prompt: str, message_sid: str,
     order_wait_max_seconds: float | None = None, *, options: AnswerOptions | None = None,
-    media: MediaReader | None = None, replies: ReplySender | None = None,
+    media: MediaReader | None = None, replies: ReplySender | None = None, bots: Bots | None = None,
 ) -> str:
     """Answer the message (OpenAI, or a command's fixed text) after every earlier one is answered.
 
     Two overlapping runs (a redelivery, a republished chain) make one OpenAI call: the turn is
     leased, and a run that finds the lease held retries shortly and then reuses the stored answer.
     A message that a later one of its burst answers gets an empty answer (its reply sends nothing).
+    `bots` (issue 14) picks the receiving number's prompt, knowledge and tools; without it the bot is
+    `system_prompt` alone.
     """
     options = options or AnswerOptions()
     wait_max = options.order_wait_max_seconds if order_wait_max_seconds is None else order_wait_max_seconds
@@ -77,14 +88,19 @@ def produce_answer(
         burst = settle_burst(store, message, options.burst)
         if burst is None:
             return load(store, message_sid).answer or ""
-        return _answer(store, completions, system_prompt, burst, options, media, replies)
+        bot = bots.for_number(message.inbound.recipient) if bots is not None else plain_bot(system_prompt)
+        return _answer(store, completions, bot, burst, options, media, replies)
 
 
-def _answer(store: ConversationStore, completions: CompletionClient, system_prompt: str,
+def _answer(store: ConversationStore, completions: CompletionClient, bot: Bot,
             burst: Sequence[StoredMessage], options: AnswerOptions, media: MediaReader | None,
             replies: ReplySender | None) -> str:
     message = burst[-1]
     command = Command(message.intake_result or classify(message.inbound).value)
+    # /human, /bot, and a paused conversation's messages (kept for the operator: no model call).
+    handed_off = answer_while_handed_off(store, burst, command, options.handoff)
+    if handed_off is not None:
+        return handed_off
     fixed = canned_answer(command)
     if command is Command.RESET:
         store.clear_history(message.conversation)
@@ -96,9 +112,12 @@ def _answer(store: ConversationStore, completions: CompletionClient, system_prom
     contents = [_read(store, earlier, media, options) for earlier in burst]
     turns = [UserTurn(_turn_text(store, earlier, content, replies), content.images)
              for earlier, content in zip(burst, contents, strict=True)]
-    prompt = build_prompt(_system_prompt(system_prompt, message, options), store.history(message.conversation),
-                          turns, options.history_max_tokens, summary=store.summary(message.conversation))
-    answer = completions.complete(prompt)
+    identity = Identity.from_message(message)  # from the signed webhook: every tool call carries it
+    answer = model_answer(
+        completions, bot.profile, bot.knowledge, bot.toolbox, store.history(message.conversation), turns, identity,
+        executor=bot.executor, ledger=RedisToolLedger(store, identity), max_rounds=options.tools_max_rounds,
+        history_max_tokens=options.history_max_tokens, summary=store.summary(message.conversation),
+        name_line=_name_line(message, options)).text
     heard = [content.heard for content in contents if content.heard]
     sent = f'I heard: "{" / ".join(heard)}"\n\n{answer}' if options.echo_transcript and heard else answer
     history = [*({"role": "user", "content": turn.text} for turn in turns), {"role": "assistant", "content": answer}]
@@ -125,12 +144,12 @@ def _turn_text(store: ConversationStore, message: StoredMessage, content: MediaC
     return text or "[an empty message]"
 
 
-def _system_prompt(system_prompt: str, message: StoredMessage, options: AnswerOptions) -> str:
+def _name_line(message: StoredMessage, options: AnswerOptions) -> str:
     name = " ".join(message.inbound.profile_name.split())[:PROFILE_NAME_MAX_CHARS]
     if not options.use_profile_name or not name:
-        return system_prompt
+        return ""
     # The name is the user's own text: quoted, and described as theirs, so it reads as data, not instructions.
-    return f'{system_prompt}\n\nThe user\'s WhatsApp profile name is "{name}" (chosen by them).'
+    return f'The user\'s WhatsApp profile name is "{name}" (chosen by them).'
 
 
 def answer_with_apology(store: ConversationStore, message_sid: str) -> None:

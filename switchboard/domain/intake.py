@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from switchboard.clients.openai_client import ModerationClient
+from switchboard.domain.handoff import is_paused
 from switchboard.domain.media import DEFAULT_READABLE
 from switchboard.domain.opt_out import apply_opt_out
 from switchboard.domain.privacy import forget_sender
@@ -50,7 +51,8 @@ def run_intake(store: ConversationStore, message_sid: str, rate_limit: RateLimit
             command = Command.IGNORED
     if command is Command.FORGET:
         return _forget_on_request(store, message)
-    if command is Command.CHAT:
+    if command is Command.CHAT and not is_paused(store, message.conversation):
+        # A paused conversation's messages are kept for a person (issue 14): no budget, no moderation call.
         command = _screen(store, message, moderation)
     return _settle(store, message, command, drop_body=command in _TEXT_NOT_KEPT)
 

@@ -11,7 +11,8 @@ from switchboard.domain.media import DEFAULT_READABLE, can_read
 HELP_TEXT = (
     "I'm an AI assistant. Ask me anything: type it, send a voice note, a photo or a PDF, or share a location.\n"
     "Commands: /reset forgets our conversation, /forget deletes everything I stored about you, "
-    "/help shows this. Send STOP and I won't message you again (START to talk again)."
+    "/help shows this, /human asks a person from our team to take over (/bot brings me back). "
+    "Send STOP and I won't message you again (START to talk again)."
 )
 RESET_TEXT = "Done: I've forgotten our conversation. What would you like to talk about?"
 UNSUPPORTED_MEDIA_TEXT = (
@@ -24,6 +25,9 @@ RATE_LIMITED_TEXT = "You're sending messages faster than I can answer. Please wa
 OVER_BUDGET_TEXT = "I'm answering too many people right now and can't answer you yet. Please try again later."
 SENDER_CAP_TEXT = "You've reached today's limit of questions. Please try again tomorrow."
 FLAGGED_TEXT = "Sorry, I can't help with that message."
+HAND_OFF_TEXT = ("I've asked a person from our team to take over. They'll answer here; until then I'll stay quiet. "
+                 "Send /bot to talk to me again.")
+BACK_TO_BOT_TEXT = "I'm back. Ask me anything, or send /human to reach a person from our team."
 # Used only if the detailed answer (with counts) was not recorded at intake.
 FORGET_TEXT = "Done: I've deleted what I stored about you."
 
@@ -44,6 +48,8 @@ class Command(StrEnum):
     SENDER_CAP = "sender-cap"  # this sender's daily cap is reached (one notice a day)
     FLAGGED = "flagged"  # the moderation check flagged the text
     IGNORED = "ignored"  # ...then silence until the window ends
+    HAND_OFF = "hand-off"  # the user asks for a person: the conversation is paused (switchboard/domain/handoff.py)
+    BACK_TO_BOT = "back-to-bot"  # /bot: the user ends the pause themselves
 
 
 # --- opt-out keywords ----------------------------------------------------------------------------
@@ -85,6 +91,21 @@ def opt_keyword(inbound: InboundMessage) -> OptKeyword | None:
     return None
 
 
+# --- hand-off to a person (issue 14) -------------------------------------------------------------
+# The whole message, in any case, trailing punctuation and extra spaces ignored ("Human!" asks; "a human
+# wrote this?" does not). None of them is a Twilio keyword, so SMS gets them too.
+HAND_OFF_WORDS = frozenset({
+    "human", "/human", "agent", "/agent", "person", "/person", "operator", "real person", "a person", "a human",
+    "talk to a person", "talk to a human", "talk to someone", "speak to a person", "speak to a human",
+    "talk to an agent", "speak to an agent",
+})
+BACK_TO_BOT_WORDS = frozenset({"/bot", "/resume", "back to bot", "back to the bot"})
+
+
+def _spoken(body: str) -> str:
+    return " ".join(body.lower().split()).rstrip(".!?").strip()
+
+
 # --- media the bot cannot take -------------------------------------------------------------------
 # Twilio's MessageType for WhatsApp kinds the bot never reads, whatever their content type says
 # (a sticker is image/webp, a contact card text/vcard).
@@ -119,6 +140,11 @@ def classify(inbound: InboundMessage, readable: frozenset[str] = DEFAULT_READABL
         return Command.HELP
     if word == "/forget":
         return Command.FORGET
+    spoken = _spoken(inbound.body)
+    if spoken in HAND_OFF_WORDS:
+        return Command.HAND_OFF
+    if spoken in BACK_TO_BOT_WORDS:
+        return Command.BACK_TO_BOT
     if word or inbound.location is not None or inbound.button_text or inbound.button_payload:
         return Command.CHAT
     if inbound.media or inbound.num_media or inbound.message_type:

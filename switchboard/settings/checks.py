@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -36,3 +38,12 @@ def plain_http_only_on_loopback(value: str | None) -> str | None:
     if value and value.startswith("http:") and not is_loopback_url(value):
         raise ValueError("plain http is allowed only for a loopback host; use https")
     return value
+
+
+def entry_problem(error: Mapping[str, Any]) -> str:
+    """One of pydantic's errors for an entry of an operator's YAML file (TOOLS_FILE, BOTS_FILE), in a line."""
+    where = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return f"unknown key {where!r}"
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    return f"{where}: {reason}" if where else reason

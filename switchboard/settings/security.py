@@ -8,12 +8,14 @@ from pydantic import model_validator
 
 from switchboard.settings.checks import is_loopback_url
 from switchboard.settings.conversation import ConversationSettings
+from switchboard.settings.handoff import HandoffSettings
 from switchboard.settings.sqs import SQS_STAGE_RETENTION_SECONDS, SqsSettings
+from switchboard.settings.tools import ToolSettings
 from switchboard.settings.twilio import TWILIO_TOKEN_SHAPE, TwilioSettings
 
 
-class SecuritySettings(ConversationSettings, SqsSettings, TwilioSettings):
-    """No fields of its own: the checks that read Twilio's, SQS's and the conversation's settings together."""
+class SecuritySettings(HandoffSettings, ToolSettings, ConversationSettings, SqsSettings, TwilioSettings):
+    """No fields of its own: the checks that read Twilio's, SQS's, the conversation's and the operator's settings together."""
 
     @model_validator(mode="after")
     def _security_cross_checks(self) -> Self:
@@ -34,6 +36,10 @@ class SecuritySettings(ConversationSettings, SqsSettings, TwilioSettings):
                             "first lets a replay in)")
         if self.on_aws and self.conversation_id_secret is None:
             problems.append("CONVERSATION_ID_SECRET: missing (required on AWS; e.g. `openssl rand -hex 32`)")
+        if self.on_aws and self.handoff_webhook_url and self.operator_signing_secret is None:
+            # The notice carries a person's number and words: unsigned, the operator's desk cannot tell it from a forgery.
+            problems.append("OPERATOR_SIGNING_SECRET: missing (required on AWS with HANDOFF_WEBHOOK_URL, which "
+                            "it signs; e.g. `openssl rand -hex 32`)")
         if problems:
             raise ValueError("; ".join(problems))
         return self

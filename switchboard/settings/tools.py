@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from switchboard.settings.checks import blank_is_unset
+from switchboard.settings.tool_declarations import read_tools_file
 
 
 class ToolSettings(BaseModel):
@@ -29,3 +31,14 @@ class ToolSettings(BaseModel):
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
         return value
+
+    @model_validator(mode="after")
+    def _tools_file_is_valid(self) -> Self:
+        """A bad TOOLS_FILE (or one naming an unset variable) stops the start, not the first question."""
+        if self.tools_file is None:
+            return self
+        declared = read_tools_file(self.tools_file)  # ToolsFileError is a ValueError: pydantic reports it
+        if declared and self.operator_signing_secret is None:
+            raise ValueError(f"OPERATOR_SIGNING_SECRET: missing (TOOLS_FILE {self.tools_file} declares tools, and "
+                             "their calls carry the sender's identity signed with it; e.g. `openssl rand -hex 32`)")
+        return self

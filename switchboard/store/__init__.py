@@ -70,6 +70,9 @@ The same layout runs on one server; REDIS_URL's scheme says which (settings/redi
 | {s}:lease:<sid>:<step>       | string | the token of the run doing `step` (answer, reply) now:  | LEASE_SECONDS, |
 |   {s}:lease:<c>:summary      |        | (the summary task leases by conversation)               |                |
 |                              |        | an overlapping run of the same step waits               | renewed        |
+| {s}:tools:<sid>              | hash   | tool calls (issue 14): turn:<round> (the assistant's    | message TTL,   |
+|                              |        | tool calls), result:<round>:<i> (each call's answer),   | from the first |
+|                              |        | final; each set once, so a retry calls nothing twice    | step           |
 | {s}:msg:<sid> transcript:<i> | field  | media item i's transcript (a voice note), made once:    | the record's   |
 |                              |        | a retry or redelivery reuses it                         |                |
 | {s}:msg:<sid> claimed:<i>    | field  | when part i was first claimed to be sent: a later run   | the record's   |
@@ -77,6 +80,13 @@ The same layout runs on one server; REDIS_URL's scheme says which (settings/redi
 | {s}:msg:<sid> undelivered,   | field  | why the reply was not sent (opted-out, outside-window); | the record's   |
 |   outside_window             |        | "{i}:{first}": the window had closed, the template went |                |
 |                              |        | as part i carrying the answer from part first on        |                |
+| {s}:handoff:<c>              | hash   | hand-off (issue 14): the conversation is paused for a   | until the pause|
+|                              |        | person: since, until, source, reason, asked_by, from_seq| ends (EXPIREAT)|
+|                              |        | notified (the operator's notice, once), last_said_at    |                |
+| {s}:paused                   | zset   | paused conversations by pause end (`inbox`, the gauge); | none (ended    |
+|                              |        | entries past their end are ignored and swept on reading | ones swept)    |
+| {s}:msg:<sid> handoff,       | field  | what the message did to the pause (paused, joined), set | the record's   |
+|   kept_for_operator          |        | once; when it was kept for the operator (no model call) |                |
 | sqs-fault:<queue>            | string | an SQS configuration fault a worker sees on that queue  | ~60 s, renewed |
 |                              |        | (its cause, e.g. QueueDoesNotExist); gone = no fault    | while it lasts |
 | twilio-slots                 | zset   | holders of the account's Twilio request slots (tokens), | the longest    |
@@ -84,6 +94,11 @@ The same layout runs on one server; REDIS_URL's scheme says which (settings/redi
 | twilio-hold:<scope>          | string | Twilio answered 20429 (scope account) or 63018 (scope   | Retry-After or |
 |                              |        | sender:{From or MG…}): every process holds off while it | a few seconds  |
 |                              |        | lasts (the value: Twilio's code)                        |                |
+| knowledge:<fingerprint>      | hash   | a knowledge folder's index (issue 14): passages (JSON), | 30 days from   |
+|                              |        | vectors (float32 rows), model, built_at; fingerprint:   | its last load  |
+|                              |        | files' paths, sizes, hashes and the embeddings model    |                |
+| knowledge-build:<fingerprint>| string | which process is building that index now (embeddings    | a few minutes  |
+|                              |        | are paid once; the others use BM25 meanwhile)           |                |
 
 The package is split by concern: each module holds one mixin of ConversationStore with the Lua
 scripts it runs beside its methods, and no module outside the package builds a key.
@@ -108,9 +123,12 @@ scripts it runs beside its methods, and no module outside the package builds a k
 | bursts        | burst_next, answered_by                                                            |
 | opt_out       | optout:<c>, opt_out                                                                |
 | transcripts   | transcript:<i>                                                                     |
+| tool_calls    | tools:<sid>                                                                        |
 | reply_window  | conv:<c>:last-inbound (set by hand), undelivered, outside_window                   |
+| handoff       | handoff:<c>, paused, handoff, kept_for_operator; the operator's turns in history   |
 | sqs_faults    | sqs-fault:<queue>                                                                  |
 | send_slots    | twilio-slots, twilio-hold:<scope>                                                  |
+| knowledge     | knowledge:<fingerprint>, knowledge-build:<fingerprint>                             |
 | legacy_layout | moves keys of the layout before shards into their shards (`migrate-keys`)          |
 
 Every write to msg:<sid> checks, in the same Lua script, that the record exists (see
@@ -131,7 +149,9 @@ from switchboard.store.accepting import Accepting, Claim
 from switchboard.store.bursts import Bursts
 from switchboard.store.folding import FoldBatch, Folding
 from switchboard.store.follow_ups import FollowUps
+from switchboard.store.handoff import Handoff, Pause
 from switchboard.store.history import History
+from switchboard.store.knowledge import KnowledgeIndexes, StoredKnowledge
 from switchboard.store.leases import LEASE_SECONDS, Leases
 from switchboard.store.legacy_layout import LegacyLayout, LegacyMove
 from switchboard.store.limits import HistoryLimits, SpendLimits
@@ -145,15 +165,17 @@ from switchboard.store.reply_window import ReplyWindow
 from switchboard.store.send_slots import SendSlots
 from switchboard.store.spend import Spend
 from switchboard.store.sqs_faults import SqsFaults
+from switchboard.store.tool_calls import ToolCalls
 from switchboard.store.transcripts import Transcripts
 
 __all__ = ["LEASE_SECONDS", "STATUS_RANK", "Claim", "ConversationStore", "FoldBatch", "HistoryLimits", "LegacyMove",
-           "PartClaim", "SpendLimits", "StoredMessage"]
+           "PartClaim", "Pause", "SpendLimits", "StoredKnowledge", "StoredMessage"]
 
 
 # Privacy builds on Folding (and Folding on History) and on Records, so it comes before them.
-class ConversationStore(Accepting, Outbox, Progress, FollowUps, Leases, PartClaims, Privacy, Folding, History,
-                        Records, Spend, Bursts, OptOut, Transcripts, ReplyWindow, SqsFaults, SendSlots, LegacyLayout):
+class ConversationStore(Accepting, Outbox, Progress, FollowUps, Leases, PartClaims, Handoff, Privacy, Folding, History,
+                        Records, Spend, Bursts, OptOut, Transcripts, ReplyWindow, SqsFaults, SendSlots, LegacyLayout,
+                        KnowledgeIndexes, ToolCalls):
     """Reads and writes Switchboard's state in Redis. No module outside this package builds a Redis key.
 
     Each base is one concern (its module says which). StoreBase.__init__ takes (client, prefix,

@@ -97,6 +97,8 @@ class Privacy(Folding, Records):
             pipe.hset(record, mapping={"body": "", "answer": "", "body_removed_at": time.time()})
             if message.transcripts:  # a voice note's transcript is the user's words too (issue 11)
                 pipe.hdel(record, *(f"transcript:{i}" for i in message.transcripts))
+            # What the operator's tools said about the person for this turn (tool_calls.py, issue 14).
+            pipe.delete(self._of(message.conversation, "tools", message.inbound.message_sid))
             found = pipe.execute()
         # Folding (issue 11): a chat message's turns no longer in the history wait on the fold list or
         # are in the summary ("chat" is user_commands.Command.CHAT, which the store cannot import).
@@ -140,6 +142,8 @@ class Privacy(Folding, Records):
         with self.redis.pipeline(transaction=True) as pipe:  # one slot: atomic on a cluster too
             for sid in sids:
                 pipe.delete(self._msg(sid, conversation))
+                # What the operator's tools answered about the person (tool_calls.py, issue 14).
+                pipe.delete(self._of(conversation, "tools", sid))
             for outbound in deliveries:
                 pipe.delete(self._of(conversation, "delivery", outbound))
             if sids:
@@ -150,6 +154,9 @@ class Privacy(Folding, Records):
             if limit_keys:
                 pipe.delete(*limit_keys)
             pipe.delete(history, self._conv(conversation, "to-fold"), self._conv(conversation, "summary"))
+            # A hand-off's pause and its inbox entry (handoff.py, issue 14): the person asked to be forgotten.
+            pipe.delete(self._of(conversation, "handoff", conversation))
+            pipe.zrem(self._of(conversation, "paused"), conversation)
             if before_seq is None:
                 pipe.delete(*(self._conv(conversation, what) for what in ("seq", "answered", "replied", "messages",
                                                                      "last-inbound")))

@@ -288,3 +288,11 @@ def test_receives_long_poll_20_s_on_aws_and_1_s_on_a_local_endpoint_unless_set(e
 
     env.setenv("SQS_WAIT_TIME_SECONDS", "21")
     assert "SQS_WAIT_TIME_SECONDS" in config_error()
+
+
+def test_on_aws_a_handoff_webhook_without_a_signing_secret_refuses_to_start(env: pytest.MonkeyPatch) -> None:
+    env.setenv("HANDOFF_WEBHOOK_URL", "https://desk.example.org/handoffs")
+
+    assert "OPERATOR_SIGNING_SECRET: missing (required on AWS with HANDOFF_WEBHOOK_URL" in config_error()
+    env.setenv("OPERATOR_SIGNING_SECRET", "k" * 32)
+    assert load_settings().handoff_webhook_url == "https://desk.example.org/handoffs"

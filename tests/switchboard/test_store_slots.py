@@ -153,6 +153,15 @@ def walk_every_script(store: ConversationStore, make_inbound: Make, recorder: Sl
     assert store.take_twilio_slot("me", limit=2, lease_seconds=5)
     store.twilio_slots_held()
     store.hold_twilio("account", 1, "20429")
+    # Hand-off (issue 14): the pause, its notice claim, a kept message, the operator's turn.
+    asking = loaded(store, accept(store, make_inbound("human")))
+    store.pause_conversation(asking, 600, "command", "asked")
+    store.claim_operator_notice(asking.conversation, "sent:1")
+    store.keep_for_operator([asking])
+    store.record_operator_turn(asking.conversation, "a person here")
+    store.end_pause(asking.conversation)  # a MULTI, one slot too
+    # Tool calls (issue 14): a round recorded once per message.
+    store.record_tool_step(asking.inbound.message_sid, asking.conversation, "turn:0", "{}")
 
 
 def accept(store: ConversationStore, message: InboundMessage) -> str:

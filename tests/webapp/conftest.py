@@ -12,6 +12,9 @@ from flask.testing import FlaskClient
 
 from localdev.redis_server import redis_url_for_tests
 from switchboard.settings import Settings, get_settings, load_settings
+
+# Direct mode's tests (test_direct.py) build the worker's services from a hermetic environment, as the store tests do.
+from tests.switchboard.conftest import hermetic_env, make_inbound  # noqa: F401
 from tests.webapp.twilio_requests import ACCOUNT_SID, AUTH_TOKEN, HandOver
 from webapp import create_app
 

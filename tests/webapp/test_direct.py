@@ -7,11 +7,11 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from switchboard.domain.conversation import APOLOGY
-from switchboard.domain.direct import process_now
 from switchboard.domain.inbound import InboundMessage
 from switchboard.services import Services, get_services
 from tests.harness.standins import RunningStandin
 from tests.switchboard.conftest import REDIS_URL, USER_NUMBER
+from webapp.direct import process_now
 
 Make = Callable[..., InboundMessage]
 
@@ -58,7 +58,7 @@ def test_process_now_answers_through_openai_and_has_sent_the_reply_when_it_retur
 ) -> None:
     message = accepted(services, make_inbound, "hello")
 
-    assert process_now(message.message_sid, message.conversation_id) is True
+    assert process_now(get_services(), message.message_sid, message.conversation_id) is True
 
     assert sent_to_user(twilio_standin) == ["echo: hello"]
     assert services.store.load(message.message_sid).replied  # type: ignore[union-attr]
@@ -68,9 +68,9 @@ def test_running_process_now_again_for_the_same_message_asks_and_sends_nothing_m
     services: Services, make_inbound: Make, twilio_standin: RunningStandin, openai_standin: RunningStandin
 ) -> None:
     message = accepted(services, make_inbound, "once")
-    process_now(message.message_sid, message.conversation_id)
+    process_now(get_services(), message.message_sid, message.conversation_id)
 
-    assert process_now(message.message_sid, message.conversation_id) is True
+    assert process_now(get_services(), message.message_sid, message.conversation_id) is True
 
     assert sent_to_user(twilio_standin) == ["echo: once"]
     assert len(openai_standin.client.requests()) == 1
@@ -82,7 +82,7 @@ def test_when_openai_fails_the_sender_gets_the_apology_within_the_same_call(
     openai_standin.client.fail(500, times=-1)
     message = accepted(services, make_inbound, "are you there?")
 
-    assert process_now(message.message_sid, message.conversation_id) is True
+    assert process_now(get_services(), message.message_sid, message.conversation_id) is True
 
     assert sent_to_user(twilio_standin) == [APOLOGY]
 
@@ -93,7 +93,7 @@ def test_when_twilio_cannot_take_the_reply_process_now_says_so_and_the_message_s
     twilio_standin.client.fail(503, times=-1)
     message = accepted(services, make_inbound, "hello")
 
-    assert process_now(message.message_sid, message.conversation_id) is False
+    assert process_now(get_services(), message.message_sid, message.conversation_id) is False
 
     assert sent_to_user(twilio_standin) == []
     stored = services.store.load(message.message_sid)
@@ -108,7 +108,7 @@ def test_while_another_request_is_answering_the_message_process_now_leaves_it_to
 
     with services.store.lease(message.message_sid, "answer") as token:
         assert token is not None
-        assert process_now(message.message_sid, message.conversation_id) is False
+        assert process_now(get_services(), message.message_sid, message.conversation_id) is False
 
     assert openai_standin.client.requests() == []
     assert sent_to_user(twilio_standin) == []

@@ -14,23 +14,23 @@ from switchboard.domain.answering import AnswerOptions
 from switchboard.domain.bursts import BurstPolicy
 from switchboard.domain.conversation import RateLimit, answer_with_apology, deliver_reply, produce_answer, run_intake
 from switchboard.errors import ConfigurationFault, NotYourTurn, PermanentError, TransientError
-from switchboard.services import get_services
+from switchboard.services import Services
 
 log = logging.getLogger(__name__)
 
 
-def process_now(message_sid: str, conversation: str) -> bool:
+def process_now(services: Services, message_sid: str, conversation: str) -> bool:
     """Run intake, completion and reply in this thread. True once the reply went out (or was given up)."""
-    services = get_services()
     settings = services.settings
     run_intake(services.store, message_sid,
                RateLimit(settings.rate_limit_messages, settings.rate_limit_window_seconds),
                moderation=services.moderation, readable=settings.readable_media())
     try:
         # No bursts here: waiting out a quiet window would hold Twilio's request open.
-        options = replace(AnswerOptions.from_settings(settings), burst=BurstPolicy(), order_wait_max_seconds=0)
+        options = replace(AnswerOptions.from_settings(settings, notifier=services.handoff.notifier),
+                          burst=BurstPolicy(), order_wait_max_seconds=0)
         produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
-                       options=options, media=services.media, replies=services.replies)
+                       options=options, media=services.media, replies=services.replies, bots=services.bots)
     except NotYourTurn:
         # Another request (Twilio's retry of this webhook, or the first try still waiting for
         # OpenAI) holds the answer's lease: it answers, this one only acknowledges.
