@@ -37,10 +37,11 @@ def complete(self: PipelineTask, message_sid: str, conversation: str, attempt: i
         settings = services.settings
         options = AnswerOptions.from_settings(settings, last_attempt=attempt + 1 >= self.max_attempts,
                                               notifier=services.handoff.notifier)
-        produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
-                       options=options, media=services.media, replies=services.replies, bots=services.bots)
+        answer = produce_answer(services.store, services.completions, settings.system_prompt_text(), message_sid,
+                                options=options, media=services.media, replies=services.replies, bots=services.bots)
         fold_if_due(services, conversation)  # history past its budget: summarised in the background (issue 11)
-        return "paused" if is_kept_for_operator(services.store, message_sid) else None
+        # Only an empty answer can be a kept message: an answered one costs no extra Redis read.
+        return "paused" if not answer and is_kept_for_operator(services.store, message_sid) else None
     return None  # the step turned a failure into a retry or a give-up
 
 
