@@ -73,9 +73,8 @@ def scenarios(profile: Profile, only: tuple[str, ...] = COMPARISONS) -> list[Sce
         return [Scenario("queue-0s", "1", "queue", p.senders, p.per_user)]
     if p.name == "smoke":
         return [s for s in _smoke(p) if s.comparison in only or (s.name == "queue-0s" and set(only) & {"2", "3"})]
-    # One message at a time first, right after the bare hops it is judged by: measured after the bursts,
-    # both ran on an emulator carrying the bursts' state and were about twice as slow (26.5 ms overhead in
-    # the run before this order, 16.3 ms alone on the same code), so the low-load goal measured the order.
+    # One message at a time first, right after the bare hops it is judged by (measured at the start): run
+    # after the bursts, ten minutes later, the two no longer shared the machine's load or the emulator's state.
     result: list[Scenario] = _sequential(p) if "5" in only and p.sequential else []
     if "1" in only or "2" in only or "3" in only:  # queue-0s is in 1, 2 and 3
         for latency in p.latencies:
